@@ -133,7 +133,7 @@ def _build_tiny_qwen3(out:Path, seed:int=0):
     tok.chat_template, tok.eos_token, tok.pad_token = QWEN3_CHAT_TEMPLATE, "<|im_end|>", "<|endoftext|>"
     torch.manual_seed(seed)
     model = Qwen3ForCausalLM(tiny_qwen3_config(len(tok), eos_token_id=tok.eos_token_id,
-                                               pad_token_id=tok.pad_token_id, bos_token_id=None))
+                                               pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id))
     model.save_pretrained(out); tok.save_pretrained(out)
 
 # %% ../nbs/00_core.ipynb #27
@@ -148,7 +148,7 @@ def _minilm_dir() -> Path:
 # %% ../nbs/00_core.ipynb #29
 EMBEDDED_MODELS = {
     "smollm2":    lambda: _build_once("smollm2-135m-instruct", _build_smollm2),
-    "tiny-qwen3": lambda: _build_once("tiny-qwen3", _build_tiny_qwen3),
+    "tiny-qwen3": lambda: _build_once("tiny-qwen3-v2", _build_tiny_qwen3),
     "minilm":     _minilm_dir,
 }
 
