@@ -26,3 +26,26 @@ def test_ftc_chat_full_mode_offline_says_what_to_do():
 def test_ftc_chat_bad_mode():
     r = run([tool("ftc-chat"), "hi"], env={"FTC_MODE": "gpu"}, timeout=120)
     assert r.returncode != 0 and "one of ('offline', 'full')" in r.stderr and "Traceback" not in r.stderr
+
+def test_ftc_walkthrough_tiny_chain(tmp_path):
+    "The main job's command end to end on the tiny Qwen3: PDF → JSONL → LoRA → merged model"
+    out = tmp_path/"run"
+    r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "8", "--n-eval", "4", "--max-steps", "2",
+             "--out", str(out)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "eval loss after training" in r.stdout and "merged model" in r.stdout
+    assert (out/"adapter"/"adapter_model.safetensors").exists() and (out/"merged"/"model.safetensors").exists()
+    assert not list(out.rglob("*.tmp"))
+    again = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--out", str(out)])
+    assert again.returncode != 0 and "--overwrite" in again.stderr and "Traceback" not in again.stderr
+
+def test_ftc_walkthrough_bad_knobs(tmp_path):
+    r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "2", "--out", str(tmp_path/"x")])
+    assert r.returncode != 0 and "fewer than one batch" in r.stderr and "Traceback" not in r.stderr
+    r = run([tool("ftc-walkthrough"), "--method", "qlora"])
+    assert r.returncode != 0 and "invalid choice" in r.stderr
+
+def test_ftc_walkthrough_offline_hub_model_is_refused_cleanly(tmp_path):
+    r = run([tool("ftc-walkthrough"), "--model", "Qwen/Qwen3-4B-Instruct-2507", "--out", str(tmp_path/"q")], timeout=120)
+    assert r.returncode != 0 and "HF_HUB_OFFLINE=1" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path/"q").exists()

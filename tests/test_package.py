@@ -31,7 +31,7 @@ def test_every_course_notebook_exports_a_module_and_tests_it():
         assert (ROOT/"finetune_course"/f"{mod}.py").exists(), f"{nb.name}: finetune_course/{mod}.py missing"
 
 def test_console_scripts_are_installed():
-    for name in ["ftc-chat", "ftc-prepare"]: tool(name)
+    for name in ["ftc-chat", "ftc-prepare", "ftc-walkthrough"]: tool(name)
 
 def test_dependencies_are_consistent():
     r = run([sys.executable, "-m", "pip", "check"])
