@@ -16,7 +16,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from .core import load_causal_lm, chat, measure, Measurement, OfflineModelError
-from .data import build_sample_pdf, pdf_to_jsonl
+from .data import build_sample_pdf, pdf_to_jsonl, eval_path_for
 
 # %% auto #0
 __all__ = ['TARGETS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data', 'load_split', 'peft_config',
@@ -82,8 +82,7 @@ def prompt_completion(record:dict) -> dict:
 def make_data(cfg:WalkthroughConfig, tok, out:Path) -> tuple[Path, Path]:
     "Write train/eval JSONL for the run (reusing them when resuming) and return their paths"
     train = out/"data"/"train.jsonl"
-    if train.exists():
-        return train, next(p for p in train.parent.glob("*.jsonl") if p != train)
+    if train.exists(): return train, eval_path_for(train)  # resuming: the run's data is already there
     train.parent.mkdir(parents=True, exist_ok=True)
     pdf = Path(cfg.pdf) if cfg.pdf else build_sample_pdf(out/"data"/"sample.pdf")
     frac = cfg.n_eval/(cfg.n_samples + cfg.n_eval)
