@@ -28,7 +28,8 @@ dev_requirements = (cfg.get('dev_requirements') or '').split()
 package_data = dict()
 pkg_data = cfg.get('package_data', None)
 if pkg_data:
-    package_data[cfg['lib_name']] =  pkg_data.split() # split as multiple files might be listed
+    # keyed by the import package (finetune_course, from lib_path), not the distribution name (finetune-course)
+    package_data[cfg['lib_path'].replace('/', '.')] = pkg_data.split() # globs relative to the package, e.g. assets/*
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -39,7 +40,8 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=['finetune_course', 'finetune_course.*']),
+    # namespace packages too, so data folders such as finetune_course/assets (no __init__.py) are packaged, not warned about
+    packages = setuptools.find_namespace_packages(include=['finetune_course', 'finetune_course.*'], exclude=['*.__pycache__']),
     include_package_data = True,
     package_data = package_data,
     install_requires = requirements,

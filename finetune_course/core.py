@@ -10,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil, torch
+from tqdm.auto import tqdm
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer,
                           GgufConfig, Qwen3Config, Qwen3ForCausalLM)
 
 # %% auto #0
 __all__ = ['COURSE_MODES', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS', 'COURSE_MODELS', 'COURSE_DATASETS',
-           'course_mode', 'cache_dir', 'Measurement', 'measure', 'smollm2_gguf', 'tiny_qwen3_config', 'course_model',
-           'model_dir', 'OfflineModelError', 'load_causal_lm', 'chat', 'load_encoder', 'load_course_dataset',
-           'chat_cli']
+           'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'measure', 'smollm2_gguf', 'tiny_qwen3_config',
+           'course_model', 'model_dir', 'OfflineModelError', 'load_causal_lm', 'chat_batch', 'chat', 'load_encoder',
+           'load_course_dataset', 'chat_cli']
 
 # %% ../nbs/00_core.ipynb #6
 COURSE_MODES = ("offline", "full")
@@ -206,17 +207,45 @@ def load_causal_lm(name:str|None=None,  # embedded name, local directory or hub 
     return model.eval(), tok
 
 # %% ../nbs/00_core.ipynb #39
-def chat(model, tok, prompt:str|list,  # a user message, or a full list of chat messages
-         max_new_tokens:int=64, system:str|None=None, **template_kwargs) -> str:
-    "Answer `prompt` greedily through the model's chat template and return the new text"
-    msgs = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
-    if system: msgs = [{"role": "system", "content": system}] + msgs
-    enc = tok.apply_chat_template(msgs, add_generation_prompt=True, return_tensors="pt", return_dict=True, **template_kwargs)
-    with torch.no_grad():
-        out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id)
-    return tok.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+DECODING = {"repetition_penalty": 1.2}  # greedy-decoding settings fit for small models: measured in 05_walkthrough
 
-# %% ../nbs/00_core.ipynb #48
+def _thinking_off(tok) -> dict:
+    "Ask Qwen3-style templates not to think aloud"
+    return {"enable_thinking": False} if "enable_thinking" in (tok.chat_template or "") else {}
+
+def _messages(prompt:str|list, system:str|None) -> list:
+    msgs = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
+    return ([{"role": "system", "content": system}] if system else []) + msgs
+
+# %% ../nbs/00_core.ipynb #40
+def chat_batch(model, tok, prompts:list,    # user messages, or lists of chat messages
+               max_new_tokens:int=64, system:str|None=None,
+               batch_size:int=16,           # prompts per `generate` call, left-padded to the longest
+               decoding:dict|None=None,     # extra `generate` settings; None: `DECODING`, {}: plain greedy
+               progress:bool=False, **template_kwargs) -> list[str]:
+    "Greedy answers to many prompts, generated in left-padded batches of similar length, in the prompts' order"
+    texts = [tok.apply_chat_template(_messages(p, system), add_generation_prompt=True, tokenize=False,
+                                     **(_thinking_off(tok) | template_kwargs)) for p in prompts]
+    order, out = sorted(range(len(texts)), key=lambda i: len(texts[i])), [""] * len(texts)
+    side, tok.padding_side = tok.padding_side, "left"  # new tokens must follow each prompt directly
+    try:
+        for b in tqdm(range(0, len(order), batch_size), desc="answering", disable=not progress, leave=False):
+            idx = order[b:b + batch_size]
+            enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
+            with torch.no_grad():
+                gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id,
+                                     **(DECODING if decoding is None else decoding))
+            for j, i in enumerate(idx): out[i] = tok.decode(gen[j, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+    finally: tok.padding_side = side
+    return out
+
+# %% ../nbs/00_core.ipynb #41
+def chat(model, tok, prompt:str|list,  # a user message, or a full list of chat messages
+         max_new_tokens:int=64, system:str|None=None, decoding:dict|None=None, **template_kwargs) -> str:
+    "Answer `prompt` greedily through the model's chat template (with `DECODING`) and return the new text"
+    return chat_batch(model, tok, [prompt], max_new_tokens, system, decoding=decoding, **template_kwargs)[0]
+
+# %% ../nbs/00_core.ipynb #52
 def load_encoder(name:str|None=None,  # embedded name, local directory or hub id; None: the mode's default
                  num_labels:int=2, **kwargs):
     "Load an encoder with a fresh sequence-classification head, and its tokenizer"
@@ -225,7 +254,7 @@ def load_encoder(name:str|None=None,  # embedded name, local directory or hub id
     model = AutoModelForSequenceClassification.from_pretrained(src, num_labels=num_labels, trust_remote_code=False, **kwargs)
     return model, tok
 
-# %% ../nbs/00_core.ipynb #51
+# %% ../nbs/00_core.ipynb #55
 def load_course_dataset(name:str, *args, **kwargs):
     "`datasets.load_dataset(name, ...)`, raising `OfflineModelError` with advice when offline and not cached"
     import datasets
@@ -234,14 +263,17 @@ def load_course_dataset(name:str, *args, **kwargs):
         if _hub_offline(): raise OfflineModelError(_offline_help(name, "dataset")) from e
         raise
 
-# %% ../nbs/00_core.ipynb #54
+# %% ../nbs/00_core.ipynb #58
 def chat_cli(argv:list|None=None):
     "Console script `ftc-chat`: answer one prompt with the course's default model (or `--model`)"
     p = argparse.ArgumentParser(prog="ftc-chat", description="Answer one chat prompt with a course model, offline by default.")
     p.add_argument("prompt", nargs="?", default="What is the capital of France?")
     p.add_argument("--model", default=None, help="embedded name (smollm2, tiny-qwen3), a model directory or a hub id")
     p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--repetition-penalty", type=float, default=DECODING.get("repetition_penalty", 1.0),
+                   help="1.0 turns it off (plain greedy decoding)")
     args = p.parse_args(argv)
     try: model, tok = load_causal_lm(args.model)
     except (OfflineModelError, FileNotFoundError, ValueError) as e: sys.exit(f"ftc-chat: {e}")
-    print(chat(model, tok, args.prompt, max_new_tokens=args.max_new_tokens))
+    print(chat(model, tok, args.prompt, max_new_tokens=args.max_new_tokens,
+               decoding=DECODING | {"repetition_penalty": args.repetition_penalty}))

@@ -11,29 +11,42 @@ from torch import nn, Tensor
 from safetensors.torch import save_file, load_file
 
 # %% auto #0
-__all__ = ['LoRALinear', 'find_targets', 'add_lora', 'lora_layers', 'merge_lora', 'lora_param_count', 'lora_params_for',
-           'trainable_params', 'lora_state_dict', 'save_lora', 'load_lora', 'save_peft_adapter', 'low_rank_approx',
-           'rank_r_errors']
+__all__ = ['is_linear', 'linear_weight', 'LoRALinear', 'find_targets', 'add_lora', 'lora_layers', 'as_linear', 'merge_lora',
+           'lora_param_count', 'lora_params_for', 'trainable_params', 'lora_state_dict', 'save_lora', 'load_lora',
+           'save_peft_adapter', 'low_rank_approx', 'rank_r_errors']
 
 # %% ../nbs/01_lora.ipynb #9
+def is_linear(m:nn.Module) -> bool:
+    "True for a layer LoRA can wrap: an `nn.Linear`, or a quantised layer with `in_features`, `out_features`, `dequantize()`"
+    return isinstance(m, nn.Linear) or all(hasattr(m, a) for a in ("in_features", "out_features", "dequantize"))
+
+def linear_weight(layer:nn.Module) -> Tensor:
+    "The (out, in) weight W a linear layer computes with: `layer.dequantize()` for a quantised layer, else `layer.weight`"
+    return layer.dequantize() if hasattr(layer, "dequantize") else layer.weight
+
+# %% ../nbs/01_lora.ipynb #10
 class LoRALinear(nn.Module):
-    "A frozen `nn.Linear` plus a trainable rank-`r` update: h = Wx + scaling·B(A(dropout(x)))"
+    "A frozen linear layer plus a trainable rank-`r` update: h = base(x) + scaling·B(A(dropout(x)))"
     peft_names = {"lora_A": "lora_A.weight", "lora_B": "lora_B.weight"}  # our parameter name -> peft's on-disk name
     peft_config = {}  # extra LoraConfig fields a subclass needs in peft's format (DoRA: use_dora=True)
-    def __init__(self, base:nn.Linear,       # the pretrained layer; its weight and bias are frozen
+    def __init__(self, base:nn.Module,       # frozen pretrained layer: nn.Linear, or quantised with dequantize()
                  r:int=8,                    # rank of the update
                  alpha:float=16,             # scale numerator: scaling = alpha/r (alpha/√r with rsLoRA)
                  dropout:float=0.0,          # dropout probability on the input of the LoRA path only
                  use_rslora:bool=False):     # rank-stabilised scaling alpha/√r
         super().__init__()
-        if not isinstance(base, nn.Linear): raise TypeError(f"LoRALinear wraps nn.Linear, got {type(base).__name__}")
+        if not is_linear(base): raise TypeError(f"LoRALinear wraps a linear layer (nn.Linear, or in_features, "
+                                                f"out_features and dequantize()), got {type(base).__name__}")
         m = min(base.in_features, base.out_features)
         if isinstance(r, bool) or not isinstance(r, int) or not 1 <= r <= m:
             raise ValueError(f"rank r={r} must be an integer between 1 and min(in, out)={m} "
                              f"for a {base.out_features}x{base.in_features} weight")
         self.base, self.r, self.alpha, self.use_rslora = base.requires_grad_(False), r, alpha, use_rslora
         self.scaling = alpha / math.sqrt(r) if use_rslora else alpha / r
-        kw = dict(device=base.weight.device, dtype=base.weight.dtype)
+        w = linear_weight(base)
+        if not w.is_floating_point():
+            raise TypeError(f"{type(base).__name__} holds a {w.dtype} weight: a quantised layer must give W via dequantize()")
+        kw = dict(device=w.device, dtype=w.dtype)
         self.lora_A = nn.Parameter(torch.empty(r, base.in_features, **kw))   # (r, in), same layout as peft
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, **kw))  # (out, r), zeros: ΔW = 0 at step 0
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))               # bound 1/√in, like nn.Linear and peft
@@ -48,9 +61,13 @@ class LoRALinear(nn.Module):
         "ΔW = scaling · B @ A, shape (out, in)"
         return self.scaling * (self.lora_B @ self.lora_A)
 
+    def base_weight(self) -> Tensor:
+        "W, the frozen (out, in) base weight (dequantised if the base is quantised)"
+        return linear_weight(self.base)
+
     def merged_weight(self) -> Tensor:
         "The (out, in) weight this layer computes with: W + ΔW (W itself once merged)"
-        return self.base.weight if self.merged else self.base.weight + self.delta_weight()
+        return self.base_weight() if self.merged else self.base_weight() + self.delta_weight()
 
     def forward(self, x:Tensor) -> Tensor:
         out = self.base(x)
@@ -60,6 +77,10 @@ class LoRALinear(nn.Module):
     @torch.no_grad()
     def merge(self):
         "Fold the update into the base weight (a new tensor, so a tied embedding is left alone); forward is then one matmul"
+        if hasattr(self.base, "dequantize"):
+            raise ValueError(f"won't merge into a quantised {type(self.base).__name__} in place: re-rounding W + ΔW to its "
+                             "grid rounds most of ΔW away (03_nf4 measures it); use merge_lora(model) for a 16/32-bit "
+                             "model, or keep the adapter separate")
         if not self.merged:
             self.base.weight = nn.Parameter(self.merged_weight().detach().clone(), requires_grad=False)
             self.merged = True
@@ -73,7 +94,7 @@ class LoRALinear(nn.Module):
             self.merged = False
         return self
 
-# %% ../nbs/01_lora.ipynb #31
+# %% ../nbs/01_lora.ipynb #32
 def _matches(name:str, target_modules) -> bool:
     if isinstance(target_modules, str): return re.fullmatch(target_modules, name) is not None
     return any(name == t or name.endswith("." + t) for t in target_modules)
@@ -81,28 +102,28 @@ def _matches(name:str, target_modules) -> bool:
 def find_targets(model:nn.Module,   # any model
                  target_modules,    # names or suffixes (["q_proj", "v_proj"]), or one regex matched against full names
                 ) -> list[str]:
-    "Full names of the modules `target_modules` selects; raises if a target matches nothing or is not `nn.Linear`"
+    "Full names of the modules `target_modules` selects; raises if a target matches nothing or is not a linear layer"
     pats = [target_modules] if isinstance(target_modules, str) else list(target_modules)
     names = [n for n, _ in model.named_modules() if n]
     for p in pats:
         if not any(_matches(n, p if isinstance(target_modules, str) else [p]) for n in names):
-            linear = sorted({n.split(".")[-1] for n, m in model.named_modules() if isinstance(m, nn.Linear)})
-            raise ValueError(f"target {p!r} matches no module of {type(model).__name__}; its nn.Linear names are {linear}")
+            linear = sorted({n.split(".")[-1] for n, m in model.named_modules() if is_linear(m)})
+            raise ValueError(f"target {p!r} matches no module of {type(model).__name__}; its linear layers are named {linear}")
     found = [n for n in names if _matches(n, target_modules if isinstance(target_modules, str) else pats)]
     for n in found:
         m = model.get_submodule(n)
         if isinstance(m, LoRALinear): raise TypeError(f"target {n!r} already has LoRA; call add_lora once per model")
-        if not isinstance(m, nn.Linear):
-            raise TypeError(f"target {n!r} is a {type(m).__name__}, not nn.Linear; LoRA here wraps only nn.Linear")
+        if not is_linear(m):
+            raise TypeError(f"target {n!r} is a {type(m).__name__}, not nn.Linear or a quantised linear layer; LoRA wraps only those")
     return found
 
-# %% ../nbs/01_lora.ipynb #36
+# %% ../nbs/01_lora.ipynb #37
 def add_lora(model:nn.Module,         # any model; changed in place
              target_modules,          # names/suffixes (["q_proj", "v_proj"]) or a regex over full module names
              r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
              layer_cls:type=LoRALinear, # LoRALinear or a subclass (DoRALinear)
              **layer_kwargs) -> nn.Module:
-    "Replace the targeted `nn.Linear` modules by `layer_cls` wrappers and freeze every other parameter"
+    "Replace the targeted linear layers by `layer_cls` wrappers and freeze every other parameter"
     names = find_targets(model, target_modules)
     model.requires_grad_(False)
     for n in names:
@@ -115,24 +136,30 @@ def lora_layers(model:nn.Module) -> dict[str, LoRALinear]:
     "Every `LoRALinear` (or subclass) in `model`, by full name"
     return {n: m for n, m in model.named_modules() if isinstance(m, LoRALinear)}
 
-# %% ../nbs/01_lora.ipynb #40
+# %% ../nbs/01_lora.ipynb #41
+def as_linear(layer:nn.Module, weight:Tensor) -> nn.Linear:
+    "A frozen `nn.Linear` computing with `weight` and `layer`'s bias: `layer` itself (given a new weight) if it is one"
+    if not isinstance(layer, nn.Linear):
+        bias, layer = layer.bias, nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None, device="meta")
+        if bias is not None: layer.bias = nn.Parameter(bias.detach().clone())
+    layer.weight = nn.Parameter(weight, requires_grad=False)  # a new tensor: a weight tied elsewhere keeps its value
+    return layer.requires_grad_(False)
+
 def merge_lora(model:nn.Module) -> nn.Module:
-    "Replace every LoRA layer by its base `nn.Linear` holding `layer.merged_weight()`: a plain model again"
+    "Replace every LoRA layer by a plain `nn.Linear` holding `layer.merged_weight()`: a plain model again"
     for n, layer in lora_layers(model).items():
         with torch.no_grad(): w = layer.merged_weight().detach().clone()
-        base = layer.base
-        base.weight = nn.Parameter(w, requires_grad=False)  # a new tensor: a weight tied elsewhere keeps its value
         parent, _, child = n.rpartition(".")
-        setattr(model.get_submodule(parent), child, base)
+        setattr(model.get_submodule(parent), child, as_linear(layer.base, w))
     return model
 
-# %% ../nbs/01_lora.ipynb #45
+# %% ../nbs/01_lora.ipynb #49
 def lora_param_count(d_in:int, d_out:int, r:int) -> int:
     "Trainable parameters that rank-`r` LoRA adds to a `d_out`×`d_in` weight: A is r×d_in, B is d_out×r"
     if r < 1 or r > min(d_in, d_out): raise ValueError(f"rank r={r} must be between 1 and min(in, out)={min(d_in, d_out)}")
     return r * (d_in + d_out)
 
-# %% ../nbs/01_lora.ipynb #51
+# %% ../nbs/01_lora.ipynb #55
 def lora_params_for(model:nn.Module, target_modules, r:int) -> int:
     "LoRA parameters that `add_lora(model, target_modules, r)` would add, counted from the shapes alone"
     return sum(lora_param_count(m.in_features, m.out_features, r)
@@ -143,7 +170,7 @@ def trainable_params(model:nn.Module) -> tuple[int, int]:
     ps = list(model.parameters())
     return sum(p.numel() for p in ps if p.requires_grad), sum(p.numel() for p in ps)
 
-# %% ../nbs/01_lora.ipynb #67
+# %% ../nbs/01_lora.ipynb #71
 def lora_state_dict(model:nn.Module) -> dict[str, Tensor]:
     "Only the adapter tensors: every parameter of every LoRA layer except its frozen base"
     return {f"{n}.{p}": t.detach() for n, l in lora_layers(model).items()
@@ -158,7 +185,7 @@ def _atomic_write(path, write) -> Path:
         if os.path.exists(tmp): os.remove(tmp)
     return path
 
-# %% ../nbs/01_lora.ipynb #68
+# %% ../nbs/01_lora.ipynb #72
 def _lora_meta(model) -> dict[str, str]:
     ls = list(lora_layers(model).values())
     if not ls: raise ValueError("model has no LoRA layers; call add_lora(model, target_modules) first")
@@ -183,7 +210,7 @@ def load_lora(model:nn.Module, path) -> nn.Module:
         with torch.no_grad(): t.copy_(sd[k])
     return model
 
-# %% ../nbs/01_lora.ipynb #76
+# %% ../nbs/01_lora.ipynb #80
 def _selects_exactly(model, targets, layers) -> bool:
     "True if `targets` (matched like peft does) select exactly the LoRA layers in `layers`"
     names = [n for n, _ in model.named_modules() if n and not any(n.startswith(l + ".") for l in layers)]
@@ -200,7 +227,7 @@ def _peft_config(model, layers, base_model_name_or_path, task_type) -> dict:
                 bias="none", fan_in_fan_out=False, init_lora_weights=True, modules_to_save=None,
                 inference_mode=True, **l0.peft_config)
 
-# %% ../nbs/01_lora.ipynb #77
+# %% ../nbs/01_lora.ipynb #81
 def save_peft_adapter(model:nn.Module,  # a model with LoRA layers from `add_lora`
                       path,             # directory; gets adapter_config.json + adapter_model.safetensors
                       base_model_name_or_path:str|None=None, task_type:str|None="CAUSAL_LM") -> Path:
@@ -215,7 +242,7 @@ def save_peft_adapter(model:nn.Module,  # a model with LoRA layers from `add_lor
     _atomic_write(path/"adapter_config.json", lambda p: Path(p).write_text(json.dumps(cfg, indent=2)))
     return path
 
-# %% ../nbs/01_lora.ipynb #83
+# %% ../nbs/01_lora.ipynb #87
 def low_rank_approx(W:Tensor, r:int) -> Tensor:
     "Best rank-`r` approximation of `W` (Eckart–Young): the SVD truncated to its top `r` singular values"
     U, S, Vh = torch.linalg.svd(W.float(), full_matrices=False)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
+from .lora import LoRALinear
 
 # %% auto #0
 __all__ = ['NF4_OFFSET', 'NF4_LEVELS', 'DYNAMIC_MAP', 'nf4_levels', 'fp4_levels', 'int4_levels', 'quantize_blocks',
@@ -175,12 +176,12 @@ def dequantize_nf4(q:NF4Tensor) -> Tensor:
     codes = unpack_4bit(q.packed, math.prod(q.shape))
     return dequantize_blocks(codes, absmax, NF4_LEVELS, q.blocksize).view(q.shape).to(q.dtype)
 
-# %% ../nbs/03_nf4.ipynb #69
+# %% ../nbs/03_nf4.ipynb #78
 def bits_per_param(q:NF4Tensor) -> float:
     "Storage of `q` in bits per original parameter, from the byte sizes of the tensors it holds"
     return 8 * q.nbytes / math.prod(q.shape)
 
-# %% ../nbs/03_nf4.ipynb #81
+# %% ../nbs/03_nf4.ipynb #90
 def nf4_tradeoff(w:Tensor,                 # weight to quantise
                  blocksize:int=64,
                  double_quant:bool=False
@@ -190,7 +191,7 @@ def nf4_tradeoff(w:Tensor,                 # weight to quantise
     err = (dequantize_nf4(q).float() - w.float()).pow(2).mean() / w.float().pow(2).mean()
     return {"blocksize": blocksize, "double_quant": double_quant, "bits_per_param": bits_per_param(q), "rel_mse": err.item()}
 
-# %% ../nbs/03_nf4.ipynb #87
+# %% ../nbs/03_nf4.ipynb #96
 class _NF4Matmul(torch.autograd.Function):
     "y = x Wᵀ + b with W rebuilt from NF4 in forward and again in backward: no full-precision W kept for backward"
     @staticmethod
@@ -204,7 +205,7 @@ class _NF4Matmul(torch.autograd.Function):
         gb = grad.reshape(-1, grad.shape[-1]).sum(0) if ctx.needs_input_grad[2] else None
         return gx, None, gb
 
-# %% ../nbs/03_nf4.ipynb #89
+# %% ../nbs/03_nf4.ipynb #98
 class NF4Linear(nn.Module):
     "A frozen `nn.Linear` stored as packed NF4 (4 bits + block scales) and dequantised on the fly"
     def __init__(self, base:nn.Linear,        # layer to quantise; its weight is not kept
@@ -226,29 +227,24 @@ class NF4Linear(nn.Module):
         absmax = DoubleQuant(self.absmax_codes, self.absmax_scale, self.absmax_offset) if self.double_quant else self.absmax
         return NF4Tensor(self.packed, absmax, self.shape, self.blocksize, self.weight_dtype)
 
+    def dequantize(self) -> Tensor:
+        "The (out, in) weight back from NF4, in the dtype it was quantised from"
+        return dequantize_nf4(self.qweight)
+
     def forward(self, x:Tensor) -> Tensor: return _NF4Matmul.apply(x, self.qweight, self.bias)
     def extra_repr(self): return f"{self.in_features}, {self.out_features}, blocksize={self.blocksize}, double_quant={self.double_quant}"
 
-# %% ../nbs/03_nf4.ipynb #98
-class QLoRALinear(nn.Module):
-    "QLoRA layer: a frozen `NF4Linear` base plus a trainable LoRA update, h = base(x) + (alpha/r)·B(A(dropout(x)))"
-    def __init__(self, base:nn.Linear|NF4Linear,   # an nn.Linear is quantised first
-                 r:int=8, alpha:float=16, dropout:float=0.0,
-                 blocksize:int=64, double_quant:bool=True):
-        super().__init__()
-        self.base = base if isinstance(base, NF4Linear) else NF4Linear(base, blocksize, double_quant)
-        m = min(self.base.in_features, self.base.out_features)
-        if not (isinstance(r, int) and 1 <= r <= m): raise ValueError(f"rank r={r} must be between 1 and min(in, out)={m}")
-        self.r, self.alpha, self.scaling = r, alpha, alpha / r
-        self.lora_A = nn.Parameter(torch.empty(r, self.base.in_features))    # (r, in), like peft
-        self.lora_B = nn.Parameter(torch.zeros(self.base.out_features, r))   # (out, r), zeros: no change at step 0
-        nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-
-    def forward(self, x:Tensor) -> Tensor:
-        return self.base(x) + self.scaling * (self.dropout(x) @ self.lora_A.T @ self.lora_B.T)
-
 # %% ../nbs/03_nf4.ipynb #107
+class QLoRALinear(LoRALinear):
+    "QLoRA = LoRA over a 4-bit base: a `LoRALinear` whose frozen base is an `NF4Linear` (an `nn.Linear` is quantised first)"
+    def __init__(self, base:nn.Linear|NF4Linear,   # an nn.Linear is quantised to NF4 first
+                 r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
+                 blocksize:int=64, double_quant:bool=True):   # how an nn.Linear base is quantised
+        if isinstance(base, nn.Linear): base = NF4Linear(base, blocksize, double_quant)
+        if not isinstance(base, NF4Linear): raise TypeError(f"QLoRALinear wraps an NF4Linear or an nn.Linear, got {type(base).__name__}")
+        super().__init__(base, r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora)
+
+# %% ../nbs/03_nf4.ipynb #121
 def quantize_model_nf4(model:nn.Module,
                        blocksize:int=64,
                        double_quant:bool=True,

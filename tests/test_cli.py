@@ -1,5 +1,5 @@
 "`ftc-chat`: the smallest end-to-end check of an install, and its errors."
-import time
+import json, time
 from conftest import run, tool
 
 def test_ftc_chat_answers_offline():
@@ -27,17 +27,38 @@ def test_ftc_chat_bad_mode():
     r = run([tool("ftc-chat"), "hi"], env={"FTC_MODE": "gpu"}, timeout=120)
     assert r.returncode != 0 and "one of ('offline', 'full')" in r.stderr and "Traceback" not in r.stderr
 
+NOISE = ("FutureWarning", "UserWarning", "gemm_4bit_forward", "Tokenizing train dataset", "Map:", "Loading weights",
+         "{'loss'")  # library chatter the main job must not print by default
+
 def test_ftc_walkthrough_tiny_chain(tmp_path):
-    "The main job's command end to end on the tiny Qwen3: PDF → JSONL → LoRA → merged model"
+    "The main job's command end to end on the tiny Qwen3: PDF → QA records → LoRA → before/after quality → merged model"
     out = tmp_path/"run"
     r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "8", "--n-eval", "4", "--max-steps", "2",
-             "--out", str(out)])
+             "--max-new-tokens", "4", "--out", str(out)])
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "eval loss after training" in r.stdout and "merged model" in r.stdout
+    assert "keyword hit" in r.stdout and "held-out loss" in r.stdout and "merged model" in r.stdout
     assert (out/"adapter"/"adapter_model.safetensors").exists() and (out/"merged"/"model.safetensors").exists()
     assert not list(out.rglob("*.tmp"))
+    noise = [n for n in NOISE if n in r.stdout + r.stderr]
+    assert not noise, f"the default console shows library chatter {noise}:\n{r.stderr[-2000:]}"
+    first = json.loads((out/"data"/"train.jsonl").read_text().splitlines()[0])
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]  # the template's own system prompt, as in chat
     again = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--out", str(out)])
     assert again.returncode != 0 and "--overwrite" in again.stderr and "Traceback" not in again.stderr
+
+def test_ftc_walkthrough_own_pdf_generates_questions(tmp_path):
+    "On a user's PDF the evaluation questions are generated, saved for editing, and unlike every training prompt"
+    pdf = tmp_path/"notes.pdf"
+    assert run([tool("ftc-prepare"), "--make-sample", str(pdf)]).returncode == 0
+    out = tmp_path/"run"
+    r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--pdf", str(pdf), "--records", "continuation", "--n-samples", "8",
+             "--n-eval", "4", "--max-steps", "1", "--max-new-tokens", "2", "--out", str(out), "--verbose"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    qs = [json.loads(l) for l in (out/"data"/"questions.jsonl").read_text().splitlines()]
+    prompts = {json.loads(l)["messages"][-2]["content"] for f in ("train.jsonl", "train.eval.jsonl")
+               for l in (out/"data"/f).read_text().splitlines()}
+    assert len(qs) >= 10 and not {q["question"] for q in qs} & prompts
+    assert f"keyword hit ({len(qs)} questions)" in r.stdout
 
 def test_ftc_walkthrough_bad_knobs(tmp_path):
     r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "2", "--out", str(tmp_path/"x")])

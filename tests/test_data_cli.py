@@ -2,7 +2,8 @@
 import json, shutil, time
 import pytest
 from conftest import BIN, run
-from finetune_course.data import build_bad_pdfs, build_sample_pdf, eval_path_for, load_jsonl
+from finetune_course.data import build_sample_pdf, eval_path_for, load_jsonl
+from pdf_builders import build_bad_pdfs
 
 def _ftc_prepare():
     path = BIN/"ftc-prepare" if (BIN/"ftc-prepare").exists() else shutil.which("ftc-prepare")
@@ -33,7 +34,7 @@ def test_sample_pdf_to_train_and_eval_jsonl(pdfs, tmp_path):
     ds = load_jsonl(out)
     assert len(ds["train"]) >= 60 and len(ds["eval"]) >= 1
     rec = json.loads(out.read_text().splitlines()[0])
-    assert [m["role"] for m in rec["messages"]] == ["system", "user", "assistant"] and rec["page"] >= 1 and rec["heading"]
+    assert [m["role"] for m in rec["messages"]] == ["user", "assistant"] and rec["page"] >= 1 and rec["heading"]  # no system: the template's own
     assert eval_path_for(out).exists() and sorted(p.name for p in tmp_path.iterdir()) == ["train.eval.jsonl", "train.jsonl"]
     assert seconds < 60, f"ftc-prepare took {seconds:.1f} s"
 
