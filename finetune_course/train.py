@@ -23,14 +23,16 @@ from trl import SFTConfig, SFTTrainer
 from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, pdf_questions, eval_path_for, RECORDS
+from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, GGUF_TYPES
 
 # %% auto #0
 __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
            'load_split', 'normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions',
            'sample_questions', 'general_questions', 'question_set', 'AnswerScores', 'score_answers', 'strip_thinking',
            'answer_quality', 'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress',
-           'make_trainer', 'merge_and_save', 'quiet', 'WalkthroughResult', 'run_walkthrough', 'run_summary', 'sweep',
-           'decoding_effect', 'record_decoding', 'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli']
+           'make_trainer', 'merge_and_save', 'quiet', 'WalkthroughResult', 'gguf_stage', 'run_walkthrough',
+           'run_summary', 'sweep', 'decoding_effect', 'record_decoding', 'qwen3_4b_config', 'count_params',
+           'print_summary', 'walkthrough_cli']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -61,12 +63,15 @@ class WalkthroughConfig:
     out_dir: str = "runs/walkthrough"
     save_steps: int = 25                 # checkpoint every N steps, for resuming
     max_steps: int = -1                  # >0 stops early (tests)
+    gguf_type: str|None = "f16"          # GGUF of the merged model: 'f16' (same answers as transformers, see 06_gguf), 'q8_0', 'q4_0'; None skips
 
     def check(self):
         "Raise a clear error for a knob that can't work"
         if self.method not in ("lora", "dora"): raise ValueError(f"method={self.method!r}: choose 'lora' or 'dora'")
         if self.records not in RECORDS: raise ValueError(f"records={self.records!r}: choose one of {RECORDS}")
         if self.top_layers is not None and self.top_layers < 1: raise ValueError(f"top_layers={self.top_layers}: adapt at least one layer, or None for all")
+        if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
+            raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(QTYPES)}, or None to stop at the merged model")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
             raise ValueError(f"n_samples={self.n_samples} is fewer than one batch (batch_size={self.batch_size}): add data or lower batch_size")
@@ -310,6 +315,9 @@ class WalkthroughResult:
     adapter_dir: Path|None = None
     merged_dir: Path|None = None
     trainable_params: int = 0
+    gguf_path: Path|None = None
+    gguf: AnswerScores|None = None                    # llama.cpp's answers from the GGUF to the question set
+    tokens_per_s: dict = field(default_factory=dict)  # greedy decode speed: llama.cpp vs transformers generate
 
     def stage_table(self) -> str:
         "Seconds and peak memory of every stage, as a text table"
@@ -327,7 +335,10 @@ class WalkthroughResult:
                 ("looping answers", f"{b.loop_rate:.0%}", f"{a.loop_rate:.0%}"),
                 (f"general questions ({g})", f"{sum(r['hit'] for r in gb.rows)}/{g}", f"{sum(r['hit'] for r in ga.rows)}/{g}"),
                 ("held-out loss", f"{self.eval_loss_before:.3f}", f"{self.eval_loss_after:.3f}")]
-        return "\n".join(f"{x:<28} {y:>8} {z:>11}" for x, y, z in rows)
+        table = "\n".join(f"{x:<28} {y:>8} {z:>11}" for x, y, z in rows)
+        if self.gguf is None: return table
+        return table + (f"\nllama.cpp on {self.gguf_path.name}: keyword hit {self.gguf.hit_rate:.0%}, token F1 {self.gguf.f1:.2f}, "
+                        f"looping {self.gguf.loop_rate:.0%} (llama.cpp's repeat penalty differs from transformers', so wordings differ)")
 
 # %% ../nbs/05_walkthrough.ipynb #48
 def _quality(model, tok, cfg:WalkthroughConfig, questions:list, progress:bool) -> tuple[AnswerScores, AnswerScores]:
@@ -347,11 +358,26 @@ def _fresh_data(cfg, out, fresh):
         if fresh: shutil.rmtree(out, ignore_errors=True)  # nothing worth keeping yet: leave no half-made run behind
         raise
 
+# %% ../nbs/05_walkthrough.ipynb #c63a479f
+def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) -> WalkthroughResult:
+    "Export the merged model to GGUF (with an Ollama Modelfile), answer `questions` through llama.cpp, time both decoders"
+    cfg, out = res.config, res.out_dir
+    with measure() as res.stages["gguf"]:
+        res.gguf_path = export_gguf(res.merged_dir, out/f"model-{cfg.gguf_type}.gguf", cfg.gguf_type, overwrite=True, progress=progress)
+        write_modelfile(res.gguf_path)
+    with measure() as res.stages["llama.cpp"]:  # repeat_penalty mirrors chat's DECODING (repetition_penalty 1.2)
+        answers = gguf_answers(res.gguf_path, [q["question"] for q in questions], cfg.max_new_tokens, repeat_penalty=1.2)
+        res.gguf = score_answers(questions, answers)
+        merged, _ = load_causal_lm(str(res.merged_dir))
+        res.tokens_per_s = decode_speed(res.gguf_path, [q["question"] for q in questions[:3]], cfg.max_new_tokens, merged, tok)
+    return res
+
+
 # %% ../nbs/05_walkthrough.ipynb #49
 def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=False, merge:bool=True,
                     evaluate:bool=True,                # answer the question sets before and after training
                     verbose:bool=False, progress:bool=True, callbacks:tuple=()) -> WalkthroughResult:
-    "PDF → records → adapter training → held-out loss and answer quality before/after → merge, every stage measured"
+    "PDF → records → adapter training → held-out loss and answer quality before/after → merge → GGUF → llama.cpp, every stage measured"
     cfg.check()
     fresh = not (resume and Path(cfg.out_dir).exists())
     out = prepare_out_dir(cfg.out_dir, overwrite=overwrite, resume=resume)
@@ -374,6 +400,7 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
             res.adapter_dir = out/"adapter"
             trainer.model.save_pretrained(res.adapter_dir)  # safetensors
             if merge: res.merged_dir = merge_and_save(trainer.model, tok, out/"merged")
+        if merge and cfg.gguf_type: gguf_stage(res, questions, tok, progress)
     return res
 
 # %% ../nbs/05_walkthrough.ipynb #66
@@ -474,6 +501,7 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--dropout", type=float, default=d.dropout)
+    p.add_argument("--gguf-type", default=d.gguf_type, choices=[*GGUF_TYPES, "none"], help="GGUF of the merged model (default: %(default)s; none: stop at the merged model)")
     p.add_argument("--padded", action="store_true", help="pad batches instead of concatenating them (slower)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
@@ -483,8 +511,14 @@ def walkthrough_cli(argv:list|None=None) -> None:
                             n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, batch_size=a.batch_size,
                             max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
-                            out_dir=a.out, max_steps=a.max_steps)
+                            out_dir=a.out, max_steps=a.max_steps,
+                            gguf_type=None if a.gguf_type == "none" else a.gguf_type)
     try: res = run_walkthrough(cfg, overwrite=a.overwrite, resume=a.resume, verbose=a.verbose)
     except (OSError, ValueError, FloatingPointError, OfflineModelError) as e: sys.exit(f"ftc-walkthrough: {e}")
     print_summary(res)
     print(f"\nadapter: {res.adapter_dir}\nmerged model: {res.merged_dir}  (chat with it: ftc-chat --model {res.merged_dir})")
+    if res.gguf_path:
+        t = res.tokens_per_s
+        print(f"GGUF: {res.gguf_path}  (llama.cpp {t['llama.cpp']:.1f} vs transformers {t['transformers']:.1f} tokens/s, greedy)\n"
+              f"serve it: ftc-serve {res.gguf_path}  (OpenAI-compatible API on http://127.0.0.1:8000/v1)\n"
+              f"Ollama:   ollama create my-notes -f {res.gguf_path.with_suffix('.Modelfile')}")

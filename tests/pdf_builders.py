@@ -1,6 +1,6 @@
 """Test-only builders of deliberately broken PDFs, kept out of the library.
 
-Used by tests/test_data_cli.py and, through a hidden cell, by nbs/04a_pdf.ipynb and nbs/04_data.ipynb."""
+Used by tests/test_data_cli.py and, through a hidden cell, by nbs/04a_pdf.ipynb and nbs/04b_data.ipynb."""
 from pathlib import Path
 import pypdf
 from finetune_course.pdftext import build_sample_pdf, read_notes

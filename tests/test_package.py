@@ -21,7 +21,7 @@ def test_readme_is_built_from_index():
     assert r.returncode == 0, r.stderr + r.stdout
 
 def test_every_course_notebook_exports_a_module_and_tests_it():
-    nbs = sorted((ROOT/"nbs").glob("[0-9][0-9]*_*.ipynb"))  # 04_data, and 04a_pdf before it in the course
+    nbs = sorted((ROOT/"nbs").glob("[0-9][0-9]*_*.ipynb"))  # 04a_pdf then 04b_data: letters keep the course order
     assert len(nbs) >= 1
     for nb in nbs:
         text = nb.read_text()
@@ -31,7 +31,7 @@ def test_every_course_notebook_exports_a_module_and_tests_it():
         assert (ROOT/"finetune_course"/f"{mod}.py").exists(), f"{nb.name}: finetune_course/{mod}.py missing"
 
 def test_console_scripts_are_installed():
-    for name in ["ftc-chat", "ftc-prepare", "ftc-walkthrough"]: tool(name)
+    for name in ["ftc-chat", "ftc-prepare", "ftc-walkthrough", "ftc-export", "ftc-serve", "ftc-imdb"]: tool(name)
 
 def test_dependencies_are_consistent():
     r = run([sys.executable, "-m", "pip", "check"])
