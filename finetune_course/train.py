@@ -71,7 +71,7 @@ class WalkthroughConfig:
         if self.records not in RECORDS: raise ValueError(f"records={self.records!r}: choose one of {RECORDS}")
         if self.top_layers is not None and self.top_layers < 1: raise ValueError(f"top_layers={self.top_layers}: adapt at least one layer, or None for all")
         if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
-            raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(QTYPES)}, or None to stop at the merged model")
+            raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(GGUF_TYPES)}, or None to stop at the merged model")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
             raise ValueError(f"n_samples={self.n_samples} is fewer than one batch (batch_size={self.batch_size}): add data or lower batch_size")

@@ -19,7 +19,7 @@ def _free_port() -> int:
 def test_every_config_loads_with_accelerate():
     names = sorted(p.name for p in CONFIGS.glob("*.yaml"))
     assert names == ["fsdp_qwen3_4b_lora.yaml", "multi_cpu.yaml", "multi_gpu_ddp.yaml", "single_cpu.yaml"]
-    kinds = {n: str(_load(n).distributed_type) for n in names}
+    kinds = {n: _load(n).distributed_type.value for n in names}
     assert kinds == {"fsdp_qwen3_4b_lora.yaml": "FSDP", "multi_cpu.yaml": "MULTI_GPU", "multi_gpu_ddp.yaml": "MULTI_GPU",
                      "single_cpu.yaml": "NO"}
     assert _load("multi_cpu.yaml").num_processes == 2 and _load("single_cpu.yaml").use_cpu
