@@ -23,16 +23,15 @@ from trl import SFTConfig, SFTTrainer
 from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, pdf_questions, eval_path_for, RECORDS
-from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, GGUF_TYPES
+from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 
 # %% auto #0
 __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
            'load_split', 'normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions',
-           'sample_questions', 'general_questions', 'question_set', 'AnswerScores', 'score_answers', 'strip_thinking',
-           'answer_quality', 'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress',
-           'make_trainer', 'merge_and_save', 'quiet', 'WalkthroughResult', 'gguf_stage', 'run_walkthrough',
-           'run_summary', 'sweep', 'decoding_effect', 'record_decoding', 'qwen3_4b_config', 'count_params',
-           'print_summary', 'walkthrough_cli']
+           'sample_questions', 'general_questions', 'question_set', 'AnswerScores', 'score_answers', 'answer_quality',
+           'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress', 'make_trainer',
+           'merge_and_save', 'quiet', 'WalkthroughResult', 'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep',
+           'decoding_effect', 'record_decoding', 'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -197,10 +196,6 @@ def score_answers(questions:list[dict], answers:list[str]) -> AnswerScores:
     "Score `answers` against the questions' references and keywords"
     return AnswerScores([dict(question=q["question"], reference=q["answer"], answer=a, hit=keyword_hit(a, q["keywords"]),
                               f1=token_f1(a, q["answer"]), loops=has_repeat(a)) for q, a in zip(questions, answers, strict=True)])
-
-def strip_thinking(text:str) -> str:
-    "Remove a `<think>…</think>` block from a generated answer"
-    return re.sub(r"<think>.*?</think>\s*", "", text, flags=re.S).strip()
 
 def answer_quality(model, tok, questions:list[dict], max_new_tokens:int=48, decoding:dict|None=None,
                    progress:bool=False) -> AnswerScores:
