@@ -273,6 +273,7 @@ def chat_cli(argv:list|None=None):
     p.add_argument("--repetition-penalty", type=float, default=DECODING.get("repetition_penalty", 1.0),
                    help="1.0 turns it off (plain greedy decoding)")
     args = p.parse_args(argv)
+    from transformers.utils import logging as tlog; tlog.disable_progress_bar()  # the answer, not a loading bar
     try: model, tok = load_causal_lm(args.model)
     except (OfflineModelError, FileNotFoundError, ValueError) as e: sys.exit(f"ftc-chat: {e}")
     print(chat(model, tok, args.prompt, max_new_tokens=args.max_new_tokens,
