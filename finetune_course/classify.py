@@ -22,8 +22,8 @@ __all__ = ['LABEL_NAMES', 'METHODS', 'DTYPES', 'NF4_DQ_BITS', 'MEMORY_ROWS', 'SE
            'load_reviews', 'split_reviews', 'classification_metrics', 'majority_baseline', 'tfidf_baseline',
            'encode_reviews', 'pad_batch', 'ClassifyConfig', 'bnb_4bit_config', 'adapter_config', 'build_classifier',
            'weight_bytes', 'param_counts', 'train_classifier', 'predict_proba', 'ImdbRun', 'run_imdb', 'save_run',
-           'load_run', 'evaluate_run', 'merge_run', 'memory_row', 'memory_table', 'EncoderShape', 'encoder_params',
-           'adapter_params', 'estimate_memory', 'qlora_crossover_tokens', 'imdb_cli']
+           'load_run', 'evaluate_run', 'record_run', 'merge_run', 'memory_row', 'memory_table', 'EncoderShape',
+           'encoder_params', 'adapter_params', 'estimate_memory', 'qlora_crossover_tokens', 'imdb_cli']
 
 # %% ../nbs/07_qlora_bert.ipynb #6
 def imdb_csv() -> Path:
@@ -185,7 +185,7 @@ class ClassifyConfig:
     method: str = "qlora"              # 'full', 'lora', 'qlora' or 'dora'
     model: str|None = None             # None: MiniLM-L6 offline, bert-base-uncased with FTC_MODE=full; or a name/path
     dataset: str|None = None           # None: the embedded IMDB reviews; a CSV/JSONL/parquet path or a hub name
-    max_samples: int|None = 3000       # training reviews (None: all that remain after the held-out split)
+    max_samples: int|None = 2000       # training reviews (None: all that remain after the held-out split)
     n_eval: int = 1000                 # held-out reviews
     max_length: int = 256              # tokens per review, head and tail kept
     epochs: int = 1
@@ -194,7 +194,8 @@ class ClassifyConfig:
     lr: float|None = None              # None: 1e-3 for adapters, 5e-5 for full fine-tuning
     rank: int = 8
     alpha: int = 16                    # LoRA scaling alpha/rank
-    dropout: float = 0.1
+    dropout: float = 0.0               # LoRA dropout on the adapters' input
+    model_dropout: float = 0.0         # the encoder's own dropout (hidden states and attention); 0: off, see "Dropout off"
     targets: tuple = ("query", "key", "value", "output.dense", "intermediate.dense")  # every linear layer of the encoder
     dtype: str = "float32"             # 'bfloat16' for full fine-tuning in bf16
     grad_checkpointing: bool = False   # recompute activations in backward (QLoRA's usual companion): less memory, slower
@@ -215,6 +216,8 @@ class ClassifyConfig:
         for k in ("n_eval", "max_length", "epochs", "batch_size", "grad_accum", "rank"):
             if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)} must be at least 1")
         if self.max_samples is not None and self.max_samples < 1: raise ValueError(f"max_samples={self.max_samples} must be at least 1")
+        for k in ("dropout", "model_dropout"):
+            if not 0 <= getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)} must be in [0, 1)")
         return self
 
 # %% ../nbs/07_qlora_bert.ipynb #35
@@ -232,6 +235,7 @@ def _load_base(cfg:ClassifyConfig):
     "The encoder with a fresh 2-label head (seeded), 4-bit for QLoRA, in `cfg.dtype`"
     torch.manual_seed(cfg.seed)                   # the new head and pooler start the same in every method
     kw = {"quantization_config": bnb_4bit_config()} if cfg.method == "qlora" else {}
+    kw |= dict(hidden_dropout_prob=cfg.model_dropout, attention_probs_dropout_prob=cfg.model_dropout)  # BERT's names
     return load_encoder(cfg.model, num_labels=2, dtype=DTYPES[cfg.dtype], id2label=dict(enumerate(LABEL_NAMES)),
                         label2id={n: i for i, n in enumerate(LABEL_NAMES)}, **kw)
 
@@ -265,44 +269,65 @@ def param_counts(model:nn.Module) -> tuple[int, int]:
 # %% ../nbs/07_qlora_bert.ipynb #44
 def train_classifier(model, tok, train:pd.DataFrame, cfg:ClassifyConfig, progress:bool=True) -> dict:
     "Train `model` on `train` as `cfg` says; returns the loss and wall time of every optimiser step"
+    rank, world = _world()                           # under accelerate launch: each process takes its share of every step
     seqs, ys = encode_reviews(tok, train.text, cfg.max_length), train.label.tolist()
     g = torch.Generator().manual_seed(cfg.seed)
-    micro = math.ceil(len(seqs) / cfg.batch_size)
-    total = math.ceil(micro / cfg.grad_accum) * cfg.epochs
+    step = cfg.batch_size * cfg.grad_accum * world   # reviews per optimiser step, all processes together
+    total = math.ceil(len(seqs) / step) * cfg.epochs
     if cfg.max_steps > 0: total = min(total, cfg.max_steps)
     params = [p for p in model.parameters() if p.requires_grad]
+    if world > 1:
+        for p in params: torch.distributed.broadcast(p.data, src=0)  # every process starts from the main one's adapter and head
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, math.ceil(0.1 * total), total)
     hist, model = {"loss": [], "step_seconds": []}, model.train()
-    bar = tqdm(total=total, desc=f"training ({cfg.method})", disable=not progress)
+    bar = tqdm(total=total, desc=f"training ({cfg.method})", disable=not progress or rank > 0)
     for _ in range(cfg.epochs):
         order = torch.randperm(len(seqs), generator=g).tolist()
-        groups = [order[i:i + cfg.batch_size * cfg.grad_accum] for i in range(0, len(order), cfg.batch_size * cfg.grad_accum)]
-        for group in groups:
+        for group in [order[i:i + step] for i in range(0, len(order), step)]:
             if len(hist["loss"]) == total: break
             t = time.perf_counter()
-            hist["loss"].append(_train_step(model, tok, params, opt, sched, seqs, ys, group, cfg))
+            hist["loss"].append(_train_step(model, tok, params, opt, sched, seqs, ys, group, cfg, rank, world))
             hist["step_seconds"].append(time.perf_counter() - t)
             bar.update(); bar.set_postfix(loss=f"{hist['loss'][-1]:.3f}")
     bar.close()
     return hist
 
 # %% ../nbs/07_qlora_bert.ipynb #45
-def _train_step(model, tok, params, opt, sched, seqs, ys, group:list, cfg:ClassifyConfig) -> float:
-    "One optimiser step over `group` (indices), in micro-batches of `cfg.batch_size`; returns the mean loss"
-    losses = []
-    for i in range(0, len(group), cfg.batch_size):
-        idx = group[i:i + cfg.batch_size]
+def _train_step(model, tok, params, opt, sched, seqs, ys, group:list, cfg:ClassifyConfig, rank:int=0, world:int=1) -> float:
+    "One optimiser step over `group` (indices): this process's share in micro-batches of `cfg.batch_size`; returns the mean loss"
+    losses, mine = [], group[rank::world]
+    for i in range(0, len(mine), cfg.batch_size):
+        idx = mine[i:i + cfg.batch_size]
         loss = model(**pad_batch(tok, [seqs[j] for j in idx], [ys[j] for j in idx])).loss
         (loss * len(idx) / len(group)).backward()      # the step's mean over all its reviews
         losses.append(loss.item() * len(idx))
-    loss = sum(losses) / len(group)
+    loss = _sum_over_processes(params, sum(losses), world) / len(group)
     if not math.isfinite(loss):
         raise FloatingPointError(f"training loss became {loss}: lower the learning rate (now {cfg.learning_rate}) "
                                  f"or, with dtype='bfloat16', train in float32")
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
     return loss
+
+# %% ../nbs/07_qlora_bert.ipynb #b2e9d4c7
+def _world() -> tuple[int, int]:
+    "(rank, processes): (0, 1) alone; under `accelerate launch`/`torchrun`, after joining their process group (gloo: training runs on the CPU)"
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
+        from accelerate import PartialState
+        PartialState(cpu=True)
+    if not torch.distributed.is_initialized(): return 0, 1
+    return torch.distributed.get_rank(), torch.distributed.get_world_size()
+
+def _sum_over_processes(params, loss_sum:float, world:int) -> float:
+    "Sum the gradients of `params` and the step's summed loss over all processes (a collective: every process calls it)"
+    if world == 1: return loss_sum
+    for p in params:
+        if p.grad is None: p.grad = torch.zeros_like(p)   # a process whose share was empty still takes part
+        torch.distributed.all_reduce(p.grad)
+    total = torch.tensor([loss_sum], dtype=torch.float64)
+    torch.distributed.all_reduce(total)
+    return total.item()
 
 # %% ../nbs/07_qlora_bert.ipynb #47
 @torch.no_grad()
@@ -344,7 +369,7 @@ def run_imdb(cfg:ClassifyConfig, save:bool=True, overwrite:bool=False, progress:
         train, held = split_reviews(pool, cfg.max_samples, cfg.n_eval, cfg.seed, test)
     with measure() as m["load"]: model, tok = build_classifier(cfg)
     with measure() as m["train"]: hist = train_classifier(model, tok, train, cfg, progress)
-    with measure() as m["eval"]: probs = predict_proba(model, tok, held.text, cfg.max_length, progress=progress)
+    with measure() as m["eval"]: probs = _predict_shared(model, tok, held.text, cfg.max_length, progress)
     trainable, total = param_counts(model)
     report = {"config": asdict(cfg), "data": {"note": _data_note(cfg, test is not None), "n_train": len(train), "n_eval": len(held)},
               "metrics": classification_metrics(held.label, probs > 0.5), "trainable_params": trainable, "total_params": total,
@@ -352,8 +377,20 @@ def run_imdb(cfg:ClassifyConfig, save:bool=True, overwrite:bool=False, progress:
               "mean_step_seconds": float(np.mean(hist["step_seconds"][1:] or hist["step_seconds"])),
               "stages": {k: {"seconds": v.seconds, "peak_rss_mb": v.peak_rss_mb} for k, v in m.items()},
               "seconds": time.perf_counter() - t0, "load_average": os.getloadavg()[0], "torch_threads": torch.get_num_threads()}
-    if save: save_run(model, tok, report, out, overwrite)
+    if save and _world()[0] == 0: save_run(model, tok, report, out, overwrite)  # the main process writes for all
     return ImdbRun(report, model, tok, train, held, probs)
+
+def _predict_shared(model, tok, texts, max_length:int=256, progress:bool=True) -> np.ndarray:
+    "`predict_proba` with the texts dealt out over the processes, and every process given all the answers"
+    rank, world = _world()
+    texts = list(texts)
+    mine = predict_proba(model, tok, texts[rank::world], max_length, progress=progress and rank == 0)
+    if world == 1: return mine
+    parts = [None] * world
+    torch.distributed.all_gather_object(parts, mine)
+    out = np.zeros(len(texts))
+    for r, p in enumerate(parts): out[r::world] = p
+    return out
 
 # %% ../nbs/07_qlora_bert.ipynb #51
 def save_run(model, tok, report:dict, out:Path, overwrite:bool=False) -> Path:
@@ -392,6 +429,17 @@ def evaluate_run(run_dir:str|Path, data:str|Path, text_col:str="text", label_col
     _run_config(run_dir); df = read_labelled(data, text_col, label_col)
     model, tok, report = load_run(run_dir)
     return classification_metrics(df.label, predict_proba(model, tok, df.text, report["config"]["max_length"], progress=progress) > 0.5)
+
+# %% ../nbs/07_qlora_bert.ipynb #34d4a177
+def record_run(path:Path|str, name:str, changes:dict|None=None, progress:bool=True) -> dict:
+    "Run `run_imdb` with the defaults plus `changes` and record its report, with TF-IDF on the same split, under `name` in `path`"
+    path, changes = Path(path), changes or {}
+    res = run_imdb(replace(ClassifyConfig(), **changes), save=False, progress=progress)
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    runs[name] = res.report | {"changes": changes, "tfidf": tfidf_baseline(res.train, res.held), "cpus": os.cpu_count()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(runs, indent=1, default=str)); tmp_.replace(path)
+    return runs[name]
 
 # %% ../nbs/07_qlora_bert.ipynb #62
 def merge_run(run_dir:str|Path, out:str|Path) -> Path:
@@ -514,6 +562,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-length", type=int, default=d.max_length, help="tokens per review, head and tail kept (default %(default)s)")
     for k, typ in (("epochs", int), ("batch-size", int), ("grad-accum", int), ("rank", int), ("seed", int)):
         p.add_argument(f"--{k}", type=typ, default=getattr(d, k.replace("-", "_")), help="default %(default)s")
+    p.add_argument("--dropout", type=float, default=d.dropout, help="LoRA dropout (default %(default)s)")
+    p.add_argument("--model-dropout", type=float, default=d.model_dropout, help="the encoder's own dropout (default %(default)s)")
     p.add_argument("--lr", type=float, help="learning rate (default 1e-3 for adapters, 5e-5 for full)")
     p.add_argument("--targets", default=",".join(d.targets), help="modules that get adapters (default %(default)s)")
     p.add_argument("--max-steps", type=int, default=-1, help="stop after this many optimiser steps (--memory-table: default 30)")
@@ -531,7 +581,7 @@ def _parser() -> argparse.ArgumentParser:
 def _config(a) -> ClassifyConfig:
     return ClassifyConfig(method=a.method, model=a.model, dataset=a.dataset, max_samples=a.max_samples, n_eval=a.n_eval,
                           max_length=a.max_length, epochs=a.epochs, batch_size=a.batch_size, grad_accum=a.grad_accum, lr=a.lr,
-                          rank=a.rank, alpha=2 * a.rank, targets=tuple(t for t in a.targets.split(",") if t), seed=a.seed,
+                          rank=a.rank, alpha=2 * a.rank, dropout=a.dropout, model_dropout=a.model_dropout, targets=tuple(t for t in a.targets.split(",") if t), seed=a.seed,
                           max_steps=a.max_steps if a.max_steps > 0 or not a.memory_table else 30, output_dir=a.output_dir,
                           text_column=a.text_column, label_column=a.label_column).check()
 
@@ -548,18 +598,24 @@ def imdb_cli(argv:list|None=None) -> None:
     if a.evaluate and not a.data: p.error("--evaluate RUN_DIR needs --data FILE (a labelled CSV/JSONL/parquet file)")
     if a.data and not a.evaluate: p.error("--data goes with --evaluate RUN_DIR; to train on a file use --dataset FILE")
     import transformers; transformers.logging.set_verbosity_error()
+    rank = _world()[0]  # under accelerate launch every process trains its share; the main one alone evaluates, measures and prints
     try:
         if a.evaluate:
+            if rank: return
             m = evaluate_run(a.evaluate, a.data, a.text_column, a.label_column, progress=not a.quiet)
             print(f"{a.data}: accuracy {m['accuracy']:.4f}, F1 {m['f1']:.4f} on {m['n']} reviews")
             if a.json: print(json.dumps({k: m[k] for k in ("accuracy", "f1", "n")}))
         elif a.memory_table:
+            if rank: return
             table = memory_table(_config(a), progress=not a.quiet)
             with pd.option_context("display.width", 250, "display.max_columns", 20): print(table.to_string(float_format=lambda v: f"{v:,.2f}"))
             if a.json: print(json.dumps(table.to_dict("index")))
         else:
             r = run_imdb(_config(a), overwrite=a.overwrite, progress=not a.quiet).report
+            if rank: return
             print(_summary(r))
             if a.json: print(json.dumps({k: r["metrics"][k] for k in ("accuracy", "f1", "n")} | {"seconds": r["seconds"], "output_dir": a.output_dir}))
     except (ValueError, FileNotFoundError, FileExistsError, OfflineModelError, FloatingPointError, RuntimeError) as e:
         sys.exit(f"ftc-imdb: {e}")
+    finally:
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_walkthrough.ipynb #3
 from __future__ import annotations
-import argparse, json, logging, math, os, re, shutil, string, sys, time, warnings
+import argparse, hashlib, json, logging, math, os, pickle, re, shutil, string, sys, time, warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
@@ -22,16 +22,18 @@ from trl import SFTConfig, SFTTrainer
 
 from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError
 from .pdftext import asset, build_sample_pdf
-from .data import pdf_to_jsonl, pdf_questions, eval_path_for, RECORDS
+from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 
 # %% auto #0
 __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
            'load_split', 'normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions',
-           'sample_questions', 'general_questions', 'question_set', 'AnswerScores', 'score_answers', 'answer_quality',
-           'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress', 'make_trainer',
-           'merge_and_save', 'quiet', 'WalkthroughResult', 'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep',
-           'decoding_effect', 'record_decoding', 'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli']
+           'sample_questions', 'general_questions', 'question_set', 'replay_prompts', 'replay_records', 'AnswerScores',
+           'score_answers', 'answer_quality', 'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer',
+           'TrainProgress', 'make_trainer', 'merge_and_save', 'quiet', 'WalkthroughResult', 'rank_world',
+           'adapter_digest', 'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect',
+           'record_decoding', 'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params',
+           'lora_training_memory']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -45,6 +47,7 @@ class WalkthroughConfig:
     dropout: float = 0.05
     epochs: float = 2
     records: str = "qa"                  # 'qa' (questions about each passage) or 'continuation' (the older records)
+    replay: int = 32                     # general questions answered by the base model and mixed into training, against forgetting; 0: none
     n_samples: int|None = None           # training records; None: all the PDF yields
     n_eval: int = 12                     # records of held-out passages, for the held-out loss
     learning_rate: float = 1e-3
@@ -71,6 +74,7 @@ class WalkthroughConfig:
         if self.top_layers is not None and self.top_layers < 1: raise ValueError(f"top_layers={self.top_layers}: adapt at least one layer, or None for all")
         if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
             raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(GGUF_TYPES)}, or None to stop at the merged model")
+        if self.replay < 0: raise ValueError(f"replay={self.replay}: the number of general questions to replay must be 0 or more")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
             raise ValueError(f"n_samples={self.n_samples} is fewer than one batch (batch_size={self.batch_size}): add data or lower batch_size")
@@ -98,14 +102,17 @@ def prompt_completion(record:dict) -> dict:
         raise ValueError(f"a training record must end with an assistant message, got roles {[m['role'] for m in msgs]}")
     return {"prompt": msgs[:-1], "completion": [msgs[-1]]}
 
-def make_data(cfg:WalkthroughConfig, tok, out:Path) -> tuple[Path, Path]:
-    "Write train/eval JSONL for the run (reusing them when resuming) and return their paths"
+def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, Path]:
+    "Write train/eval JSONL for the run (reusing them when resuming), with `cfg.replay` replay records if `model` is given"
     train = out/"data"/"train.jsonl"
     if train.exists(): return train, eval_path_for(train)  # resuming: the run's data is already there
     train.parent.mkdir(parents=True, exist_ok=True)
     res = pdf_to_jsonl(_pdf(cfg, out), train, tok, n_records=cfg.n_samples, n_eval=cfg.n_eval, seed=cfg.seed,
                        records=cfg.records, system=None, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_tokens//8,
                        max_length=cfg.max_length)
+    if model is not None and cfg.replay:
+        notes = [json.loads(l) for l in res.train_path.read_text(encoding="utf-8").splitlines()]
+        write_jsonl(notes + replay_records(model, tok, cfg.replay), res.train_path, overwrite=True)
     return res.train_path, res.eval_path
 
 def _pdf(cfg:WalkthroughConfig, out:Path) -> Path:
@@ -179,6 +186,26 @@ def question_set(cfg:WalkthroughConfig, tok, out:Path) -> list[dict]:
         path.write_text("".join(json.dumps(q) + "\n" for q in pdf_questions(cfg.pdf, tok, seed=cfg.seed)), encoding="utf-8")
     return load_questions(path)
 
+# %% ../nbs/05_walkthrough.ipynb #245617a9
+def replay_prompts(n:int|None=None) -> list[str]:
+    "The first `n` (None: all) general questions of `assets/replay_prompts.txt`"
+    lines = [l.strip() for l in asset("replay_prompts.txt").read_text(encoding="utf-8").splitlines()]
+    prompts = [l for l in lines if l and not l.startswith("#")]
+    if n is not None and n > len(prompts): raise ValueError(f"replay={n}, but only {len(prompts)} replay questions ship with the package")
+    return prompts[:n]
+
+def _whole_sentences(text:str) -> str:
+    "`text` cut after its last full stop, question or exclamation mark (an answer cut off by the token limit)"
+    ends = [text.rfind(c) for c in ".!?"]
+    return text[:max(ends) + 1] if max(ends) > 0 else text
+
+def replay_records(model, tok, n:int, max_new_tokens:int=64) -> list[dict]:
+    "The base model's own answers to `n` general questions, as chat records to mix into training"
+    prompts = replay_prompts(n)
+    answers = [_whole_sentences(strip_thinking(a)) for a in chat_batch(model, tok, prompts, max_new_tokens)]
+    return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "page": 0, "heading": "",
+             "task": "replay"} for q, a in zip(prompts, answers) if a.strip()]
+
 # %% ../nbs/05_walkthrough.ipynb #27
 @dataclass
 class AnswerScores:
@@ -218,7 +245,10 @@ def sft_config(cfg:WalkthroughConfig, out:Path) -> SFTConfig:
                      padding_free=cfg.padding_free, max_length=None if cfg.padding_free else cfg.max_length,  # the data step already left out longer records
                      activation_checkpointing=False, bf16=False, fp16=False, use_cpu=True, dataloader_num_workers=0,
                      logging_steps=1, logging_nan_inf_filter=False, save_strategy="steps", save_steps=cfg.save_steps,
-                     save_total_limit=2, report_to="none", seed=cfg.seed, disable_tqdm=True)
+                     save_total_limit=2, report_to="none", seed=cfg.seed, disable_tqdm=True,
+                     # under accelerate launch (DDP): the loss is the mean over the completion tokens of every process's share,
+                     # as one process with the whole batch would take it, and every adapter weight gets a gradient at every step
+                     average_tokens_across_devices=True, ddp_find_unused_parameters=False)
 
 # %% ../nbs/05_walkthrough.ipynb #32
 class StopOnNonFiniteLoss(TrainerCallback):
@@ -313,6 +343,14 @@ class WalkthroughResult:
     gguf_path: Path|None = None
     gguf: AnswerScores|None = None                    # llama.cpp's answers from the GGUF to the question set
     tokens_per_s: dict = field(default_factory=dict)  # greedy decode speed: llama.cpp vs transformers generate
+    n_processes: int = 1                              # processes that trained together (DDP under `accelerate launch`)
+    rank: int = 0                                     # this process's; only rank 0 answers questions, saves and merges
+    rank_digests: list = field(default_factory=list)  # `adapter_digest` of every rank after training, in rank order
+
+    @property
+    def in_sync(self) -> bool:
+        "Whether every process ended training with the same adapter, bit for bit"
+        return len(set(self.rank_digests)) == 1
 
     def stage_table(self) -> str:
         "Seconds and peak memory of every stage, as a text table"
@@ -343,15 +381,66 @@ def _quality(model, tok, cfg:WalkthroughConfig, questions:list, progress:bool) -
     s = answer_quality(model, tok, qs, cfg.max_new_tokens, progress=progress)
     return AnswerScores(s.rows[:len(questions)]), AnswerScores(s.rows[len(questions):])
 
-def _fresh_data(cfg, out, fresh):
-    "Load the model and write the data, removing a fresh run's directory if that fails"
-    try:
+def _fresh_data(cfg, out, fresh, rank:int=0, world:int=1):
+    "Load the model and the data, the main process first (it writes the data), removing a fresh run's directory if that fails"
+    def load():
         model, tok = load_causal_lm(cfg.model)
-        train_path, eval_path = make_data(cfg, tok, out)
+        train_path, eval_path = make_data(cfg, tok, out, model)  # the other ranks find the main process's files and only read them
         return model, tok, load_split(train_path, cfg.n_samples), load_split(eval_path), question_set(cfg, tok, out)
-    except BaseException:
-        if fresh: shutil.rmtree(out, ignore_errors=True)  # nothing worth keeping yet: leave no half-made run behind
-        raise
+    def first():
+        try: return load()
+        except BaseException:
+            if fresh: shutil.rmtree(out, ignore_errors=True)  # nothing worth keeping yet: leave no half-made run behind
+            raise
+    got = _on_main(first, rank, world)
+    return got if rank == 0 else load()
+
+# %% ../nbs/05_walkthrough.ipynb #c41f9e07
+def rank_world() -> tuple[int, int]:
+    "(this process's rank, number of processes): (0, 1) alone; under `accelerate launch`/`torchrun`, after joining their group"
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.distributed.is_initialized():
+        from accelerate import PartialState
+        PartialState(cpu=True)  # the group the Trainer's use_cpu=True starts: gloo, from the launcher's RANK and WORLD_SIZE
+    if not torch.distributed.is_initialized(): return 0, 1
+    return torch.distributed.get_rank(), torch.distributed.get_world_size()
+
+def adapter_digest(model) -> str:
+    "sha256 of the names and values of `model`'s trainable parameters: equal digests mean equal adapters, bit for bit"
+    h = hashlib.sha256()
+    for name, p in model.named_parameters():
+        if p.requires_grad: h.update(name.encode()); h.update(p.detach().cpu().float().numpy().tobytes())
+    return h.hexdigest()
+
+# %% ../nbs/05_walkthrough.ipynb #d9a03b5c
+def _portable(err:Exception) -> tuple:
+    "(type, message) of `err` for the other ranks to raise: the type itself where they can rebuild it, else RuntimeError"
+    try: pickle.loads(pickle.dumps(type(err))); type(err)(str(err)); return type(err), str(err)
+    except Exception: return RuntimeError, str(err)
+
+def _on_main(fn, rank:int, world:int):
+    "`fn()` on the main process while the others wait; an error there is raised on every rank, so none waits for ever"
+    out, err = None, None
+    if rank == 0:
+        try: out = fn()
+        except Exception as e: err = e
+    if world > 1:
+        box = [None if err is None else _portable(err)]
+        torch.distributed.broadcast_object_list(box, src=0)  # every rank calls it: the barrier that holds the others back
+        if rank and box[0]: err = box[0][0](box[0][1])
+    if err is not None: raise err
+    return out
+
+def _unprepare(trainer):
+    "Undo `evaluate`'s preparation of the model for inference, so that `train` wraps it in DDP (accelerate prepares a model once)"
+    trainer.accelerator._models.clear()
+    trainer.model.__dict__.pop("_is_accelerate_prepared", None)
+
+def _gather(obj, world:int) -> list:
+    "`obj` from every rank, in rank order (a collective: every rank must call it)"
+    if world == 1: return [obj]
+    out = [None] * world
+    torch.distributed.all_gather_object(out, obj)
+    return out
 
 # %% ../nbs/05_walkthrough.ipynb #c63a479f
 def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) -> WalkthroughResult:
@@ -374,23 +463,27 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
                     verbose:bool=False, progress:bool=True, callbacks:tuple=()) -> WalkthroughResult:
     "PDF → records → adapter training → held-out loss and answer quality before/after → merge → GGUF → llama.cpp, every stage measured"
     cfg.check()
-    fresh = not (resume and Path(cfg.out_dir).exists())
-    out = prepare_out_dir(cfg.out_dir, overwrite=overwrite, resume=resume)
-    res = WalkthroughResult(cfg, out)
+    rank, world = rank_world()
+    main, fresh = rank == 0, not (resume and Path(cfg.out_dir).exists())
+    out = _on_main(lambda: prepare_out_dir(cfg.out_dir, overwrite=overwrite, resume=resume), rank, world) or Path(cfg.out_dir)
+    res = WalkthroughResult(cfg, out, n_processes=world, rank=rank)
     with quiet(not verbose):
-        with measure() as res.stages["load+data"]: model, tok, train_ds, eval_ds, questions = _fresh_data(cfg, out, fresh)
+        with measure() as res.stages["load+data"]: model, tok, train_ds, eval_ds, questions = _fresh_data(cfg, out, fresh, rank, world)
         res.n_train = len(train_ds)
         with measure() as res.stages["eval0"]:
-            if evaluate: res.before, res.general_before = _quality(model, tok, cfg, questions, progress)
-            trainer = make_trainer(cfg, model, tok, train_ds, eval_ds, out, callbacks, progress)
-            res.eval_loss_before = trainer.evaluate()["eval_loss"]
+            if evaluate and main: res.before, res.general_before = _quality(model, tok, cfg, questions, progress)
+            trainer = make_trainer(cfg, model, tok, train_ds, eval_ds, out, callbacks, progress and main)
+            res.eval_loss_before = trainer.evaluate()["eval_loss"]  # every rank: a collective, averaged over all
+            _unprepare(trainer)                                     # or each rank would train its own adapter
         res.trainable_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
         with measure() as res.stages["train"]:
             trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out/"checkpoints")) if resume else None)
         res.log_history, res.step_times = trainer.state.log_history, trainer.step_timer.times
+        res.rank_digests = _gather(adapter_digest(trainer.model), world)
         with measure() as res.stages["eval1"]:
             res.eval_loss_after = trainer.evaluate()["eval_loss"]
-            if evaluate: res.after, res.general_after = _quality(trainer.model, tok, cfg, questions, progress)
+            if evaluate and main: res.after, res.general_after = _quality(trainer.model, tok, cfg, questions, progress)
+        if not main: return res                             # the other ranks only trained: no more collectives from here
         with measure() as res.stages["save"]:
             res.adapter_dir = out/"adapter"
             trainer.model.save_pretrained(res.adapter_dir)  # safetensors
@@ -402,6 +495,7 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
 SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults
     "3 epochs, all layers": {"epochs": 3, "top_layers": None},
     "2 epochs, top 15 of 30 layers": {"epochs": 2, "top_layers": 15},
+    "no replay (the previous defaults)": {"epochs": 2, "top_layers": 15, "replay": 0},
     "3 epochs, top 15 layers": {"epochs": 3, "top_layers": 15},
     "continuation records": {"records": "continuation"},
     "lr 3e-4": {"learning_rate": 3e-4},
@@ -491,7 +585,7 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--records", default=d.records, choices=RECORDS, help="training records (default: %(default)s)")
     p.add_argument("--model", default=None, help="embedded name, model directory or hub id (default: the course default)")
     p.add_argument("--questions", default=None, help="question-set JSONL to evaluate on (default: hand-written for the sample, generated for yours)")
-    for name in ["rank", "alpha", "n_samples", "n_eval", "batch_size", "max_length", "chunk_tokens", "seed", "max_steps", "max_new_tokens"]:
+    for name in ["rank", "alpha", "replay", "n_samples", "n_eval", "batch_size", "max_length", "chunk_tokens", "seed", "max_steps", "max_new_tokens"]:
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--lr", type=float, default=d.learning_rate)
@@ -502,7 +596,7 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--verbose", action="store_true", help="show every library message and progress bar")
     a = p.parse_args(argv)
-    cfg = WalkthroughConfig(method=a.method, records=a.records, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
+    cfg = WalkthroughConfig(method=a.method, records=a.records, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
                             n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, batch_size=a.batch_size,
                             max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
@@ -510,10 +604,46 @@ def walkthrough_cli(argv:list|None=None) -> None:
                             gguf_type=None if a.gguf_type == "none" else a.gguf_type)
     try: res = run_walkthrough(cfg, overwrite=a.overwrite, resume=a.resume, verbose=a.verbose)
     except (OSError, ValueError, FloatingPointError, OfflineModelError) as e: sys.exit(f"ftc-walkthrough: {e}")
+    finally:
+        if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()  # under accelerate launch
+    if res.rank: return                                   # the main process reports for all
     print_summary(res)
+    n = res.n_processes
+    print(f"\ntrained on {n} process{'es' if n > 1 else ''}: eval loss after training {res.eval_loss_after:.4f}, "
+          f"adapter identical on every rank: {'yes' if res.in_sync else 'no'}")
     print(f"\nadapter: {res.adapter_dir}\nmerged model: {res.merged_dir}  (chat with it: ftc-chat --model {res.merged_dir})")
     if res.gguf_path:
         t = res.tokens_per_s
         print(f"GGUF: {res.gguf_path}  (llama.cpp {t['llama.cpp']:.1f} vs transformers {t['transformers']:.1f} tokens/s, greedy)\n"
               f"serve it: ftc-serve {res.gguf_path}  (OpenAI-compatible API on http://127.0.0.1:8000/v1)\n"
               f"Ollama:   ollama create my-notes -f {res.gguf_path.with_suffix('.Modelfile')}")
+
+# %% ../nbs/05_walkthrough.ipynb #5ca1e0a3
+def decoder_params(config) -> dict:
+    "Parameters of a Qwen3-style decoder from its config: the embedding (and untied LM head), one decoder layer, and the total"
+    h, hd = config.hidden_size, config.head_dim
+    q, kv = config.num_attention_heads * hd, config.num_key_value_heads * hd
+    layer = (h * q + 2 * h * kv + q * h + 2 * hd    # q, k, v, o projections; q and k norms
+             + 3 * h * config.intermediate_size     # gate, up, down
+             + 2 * h)                               # the two RMSNorms
+    emb = config.vocab_size * h * (1 if config.tie_word_embeddings else 2)
+    return {"embedding": emb, "layer": layer, "total": emb + config.num_hidden_layers * layer + h}
+
+# %% ../nbs/05_walkthrough.ipynb #5ca1e0a5
+def lora_training_memory(config,                  # a Qwen3-style decoder config, e.g. `qwen3_4b_config()`
+                         n_lora:int,              # trainable adapter parameters, e.g. `count_params(config, cfg)[1]`
+                         n_gpus:int=1,
+                         strategy:str="ddp",      # 'ddp': a whole copy per GPU; 'fsdp': FULL_SHARD over `n_gpus`
+                         tokens:int=2048,         # tokens per GPU per step: batch per GPU × sequence length
+                         weight_bytes:int=2       # bytes per frozen weight and per activation: 2 for bf16
+                        ) -> dict:
+    "Rough LoRA training memory per GPU in GiB, by part, under DDP or FSDP (CUDA context and allocator slack not included)"
+    if strategy not in ("ddp", "fsdp"): raise ValueError(f"strategy={strategy!r}: choose 'ddp' or 'fsdp'")
+    p, c, shards = decoder_params(config), config, n_gpus if strategy == "fsdp" else 1
+    q, kv = c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim
+    per_token_layer = 4 * c.hidden_size + 2 * q + 2 * kv + 4 * c.intermediate_size  # values kept for backward
+    parts = {"weights": p["total"] * weight_bytes / shards,
+             "gathered units": (p["embedding"] + 2 * p["layer"]) * weight_bytes if strategy == "fsdp" else 0,
+             "adapter state": n_lora * 16 / shards,            # fp32 value, gradient, two Adam moments
+             "activations": tokens * (c.num_hidden_layers * per_token_layer * weight_bytes + c.vocab_size * (weight_bytes + 8))}
+    return {k: v / 2**30 for k, v in parts.items()} | {"total": sum(parts.values()) / 2**30}

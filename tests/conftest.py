@@ -17,12 +17,16 @@ def tool(name):
     if not path: pytest.fail(f"{name} is not installed: run `pip install -e \".[dev]\"` first")
     return str(path)
 
-@pytest.fixture
-def project_copy(tmp_path):
-    "A copy of the nbdev project (settings, notebooks, package, docs config) in a temporary directory"
-    dst = tmp_path/"project"
-    dst.mkdir()
+def copy_project(dst:Path) -> Path:
+    "Copy the nbdev project (settings, notebooks, package, docs config, the notebooks' test helpers) to `dst`"
+    dst.mkdir(parents=True)
     for name in ["settings.ini", "setup.py", "_quarto.yml", "README.md"]: shutil.copy2(ROOT/name, dst/name)
     shutil.copytree(ROOT/"nbs", dst/"nbs", symlinks=True, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "nbdev.yml", "sidebar.yml"))
     shutil.copytree(ROOT/"finetune_course", dst/"finetune_course", ignore=shutil.ignore_patterns("__pycache__"))
+    (dst/"tests").mkdir(); shutil.copy2(ROOT/"tests"/"pdf_builders.py", dst/"tests"/"pdf_builders.py")  # 04a/04b import it
     return dst
+
+@pytest.fixture
+def project_copy(tmp_path):
+    "A copy of the nbdev project in a temporary directory"
+    return copy_project(tmp_path/"project")

@@ -31,7 +31,7 @@ def trained(tmp_path_factory):
     "One small QLoRA run (the default method) through the CLI, with non-default options"
     out = tmp_path_factory.mktemp("runs")/"qlora"
     r = imdb("--max-samples", 32, "--n-eval", 24, "--max-length", 48, "--batch-size", 8, "--grad-accum", 2, "--epochs", 1,
-             "--lr", 2e-3, "--rank", 4, "--seed", 3, "--output-dir", out, "--json")
+             "--lr", 2e-3, "--rank", 4, "--seed", 3, "--dropout", 0.05, "--model-dropout", 0.1, "--output-dir", out, "--json")
     return out, r
 
 def test_train_options_land_in_the_run(trained):
@@ -42,6 +42,7 @@ def test_train_options_land_in_the_run(trained):
     rep = json.loads((out/"run.json").read_text())
     c = rep["config"]
     assert (c["method"], c["max_length"], c["batch_size"], c["grad_accum"], c["lr"], c["rank"], c["seed"]) == ("qlora", 48, 8, 2, 2e-3, 4, 3)
+    assert (c["dropout"], c["model_dropout"]) == (0.05, 0.1)
     assert rep["data"]["n_train"] == 32 and rep["steps"] == 2      # 32 reviews / (8 x 2) per step
     assert sorted(p.name for p in out.iterdir()) == ["adapter", "run.json", "tokenizer"]
 
@@ -96,6 +97,7 @@ def test_usage_errors(files, tmp_path):
     refused(imdb("--evaluate", tmp_path, "--data", tmp_path/"missing.csv"), "is not an ftc-imdb run")
     refused(imdb("--method", "adapter"), "invalid choice: 'adapter'", status=2)
     refused(imdb("--batch-size", 0, "--output-dir", tmp_path/"r"), "batch_size=0 must be at least 1")
+    refused(imdb("--model-dropout", 1.5, "--output-dir", tmp_path/"r"), "model_dropout=1.5 must be in [0, 1)")
 
 def test_full_method_saves_the_whole_model(files, tmp_path):
     out = tmp_path/"full"
@@ -106,5 +108,5 @@ def test_full_method_saves_the_whole_model(files, tmp_path):
 def test_help_lists_every_option():
     r = imdb("--help")
     for opt in ("--method", "--model", "--dataset", "--max-samples", "--max-length", "--epochs", "--batch-size", "--grad-accum",
-                "--lr", "--rank", "--output-dir", "--memory-table", "--evaluate", "--data", "--json"):
+                "--lr", "--rank", "--dropout", "--model-dropout", "--output-dir", "--memory-table", "--evaluate", "--data", "--json"):
         assert opt in r.stdout, opt
