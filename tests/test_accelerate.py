@@ -47,20 +47,27 @@ def _walkthrough(out:Path, *launch, batch:int):
     return run([*launch, tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "8", "--n-eval", "4",
                 "--max-steps", "2", "--batch-size", str(batch), "--lr", "1e-2", "--dropout", "0", "--out", str(out)], timeout=900)
 
+def _two_cpu_launch() -> list:
+    "accelerate launch with the 2-process CPU config, on a free port"
+    return [str(Path(sys.executable).parent/"accelerate"), "launch", "--config_file", str(CONFIGS/"multi_cpu.yaml"),
+            "--main_process_port", str(_free_port())]
+
+def _adapter_gap(ddp_run:Path, one_run:Path) -> tuple[float, float]:
+    "(largest |difference| between the two runs' adapters, largest |lora_B| of the 1-process run: how far training moved it)"
+    a = load_file(ddp_run/"adapter"/"adapter_model.safetensors")
+    b = load_file(one_run/"adapter"/"adapter_model.safetensors")
+    assert a.keys() == b.keys()
+    return max((a[k] - b[k]).abs().max().item() for k in a), max(b[k].abs().max().item() for k in b if "lora_B" in k)
+
 def test_two_cpu_processes_stay_in_sync_and_match_one_process(tmp_path):
-    launch = [str(Path(sys.executable).parent/"accelerate"), "launch", "--config_file", str(CONFIGS/"multi_cpu.yaml"),
-              "--main_process_port", str(_free_port())]
+    launch = _two_cpu_launch()
     ddp = _walkthrough(tmp_path/"ddp", *launch, batch=2)           # 2 processes × 2 samples
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert "2 processes" in ddp.stdout and "adapter identical on every rank: yes" in ddp.stdout, ddp.stdout[-2000:]
     assert ddp.stdout.count("eval loss after training") == 1, "only the main process should report"
     one = _walkthrough(tmp_path/"one", batch=4)                     # 1 process × 4 samples: the same global batch
     assert one.returncode == 0, one.stderr[-3000:]
-    a = load_file(tmp_path/"ddp"/"adapter"/"adapter_model.safetensors")
-    b = load_file(tmp_path/"one"/"adapter"/"adapter_model.safetensors")
-    assert a.keys() == b.keys()
-    worst = max((a[k] - b[k]).abs().max().item() for k in a)
-    moved = max(b[k].abs().max().item() for k in b if "lora_B" in k)
+    worst, moved = _adapter_gap(tmp_path/"ddp", tmp_path/"one")
     assert moved > 1e-3, "training did not move the adapter: the comparison would prove nothing"
     assert worst < 1e-5, f"2-process adapter differs from 1-process by {worst:.2e}"
 
@@ -70,17 +77,12 @@ def _imdb(out:Path, *launch, batch:int):
 
 def test_ftc_imdb_two_cpu_processes_match_one_process(tmp_path):
     "ftc-imdb's own training loop under accelerate: each process trains on its share of every step, the main one reports"
-    launch = [str(Path(sys.executable).parent/"accelerate"), "launch", "--config_file", str(CONFIGS/"multi_cpu.yaml"),
-              "--main_process_port", str(_free_port())]
+    launch = _two_cpu_launch()
     ddp = _imdb(tmp_path/"ddp", *launch, batch=4)                   # 2 processes × 4 reviews
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     assert ddp.stdout.count("held-out accuracy") == 1, "only the main process should report"
     one = _imdb(tmp_path/"one", batch=8)                            # 1 process × 8 reviews: the same steps
     assert one.returncode == 0, one.stderr[-3000:]
-    a = load_file(tmp_path/"ddp"/"adapter"/"adapter_model.safetensors")
-    b = load_file(tmp_path/"one"/"adapter"/"adapter_model.safetensors")
-    assert a.keys() == b.keys()
-    worst = max((a[k] - b[k]).abs().max().item() for k in a)
-    moved = max(b[k].abs().max().item() for k in b if "lora_B" in k)
+    worst, moved = _adapter_gap(tmp_path/"ddp", tmp_path/"one")
     assert moved > 1e-4, "training did not move the adapter: the comparison would prove nothing"
     assert worst < 1e-5, f"2-process adapter differs from 1-process by {worst:.2e}"
