@@ -10,7 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from torch.profiler import profile, ProfilerActivity
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import interleaved, Row
+from common import main, interleaved, Row
 from finetune_course.core import load_causal_lm
 from finetune_course.train import WalkthroughConfig, make_data, load_split, make_trainer, quiet
 
@@ -69,9 +69,4 @@ def run(quick=False, pdf=None, model=None):
                       kinds={k: v / total for k, v in kinds.items()}, top=profile_rows), notes
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument("--quick", action="store_true"); ap.add_argument("--json")
-    a = ap.parse_args()
-    rows, detail, notes = run(a.quick)
-    for r_ in rows: print(" | ".join(r_.cells()), r_.note)
-    print(*notes, sep="\n")
-    if a.json: json.dump(dict(rows=[vars(r_) for r_ in rows], detail=detail, notes=notes), open(a.json, "w"), indent=1)
+    main(run, __doc__)

@@ -11,7 +11,7 @@ from torch import nn
 from peft import LoraConfig, get_peft_model
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from common import interleaved, saved_for_backward_mb, Row, fmt_s
+from common import main, interleaved, saved_for_backward_mb, Row, fmt_s
 from finetune_course.core import load_causal_lm
 from finetune_course.lora import LoRALinear
 from finetune_course.dora import DoRALinear, weight_norm
@@ -144,9 +144,4 @@ def run(quick=False, model=None):
     return rows, detail, notes
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument("--quick", action="store_true"); ap.add_argument("--json")
-    a = ap.parse_args()
-    rows, detail, notes = run(a.quick)
-    for r_ in rows: print(" | ".join(r_.cells()), r_.note)
-    print(*notes, sep="\n")
-    if a.json: json.dump(dict(rows=[vars(r_) for r_ in rows], detail=detail, notes=notes), open(a.json, "w"), indent=1)
+    main(run, __doc__)

@@ -8,7 +8,7 @@ from torch import nn
 import bitsandbytes.functional as BF
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from common import interleaved, Row
+from common import main, interleaved, Row
 from finetune_course.core import load_causal_lm
 from finetune_course.nf4 import quantize_nf4, dequantize_nf4
 
@@ -51,9 +51,4 @@ def run(quick=False, model=None):
                   **{k: dict(median=v.median, min=v.lo, max=v.hi) for k, v in st.items()}}, notes
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument("--quick", action="store_true"); ap.add_argument("--json")
-    a = ap.parse_args()
-    rows, detail, notes = run(a.quick)
-    for r_ in rows: print(" | ".join(r_.cells()))
-    print(*notes, sep="\n")
-    if a.json: json.dump(dict(rows=[vars(r_) for r_ in rows], detail=detail, notes=notes), open(a.json, "w"), indent=1)
+    main(run, __doc__)

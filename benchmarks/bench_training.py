@@ -17,7 +17,7 @@ from transformers.trainer_callback import PrinterCallback
 from trl import SFTConfig, SFTTrainer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import Row
+from common import main, Row
 from finetune_course.core import load_causal_lm, measure
 from finetune_course.train import WalkthroughConfig, make_data, load_split, make_trainer, quiet, TARGETS
 
@@ -138,10 +138,4 @@ def run(quick=False, pdf=None, model=None):
     return rows, res | {"bf16_probe": {k: vars(v) for k, v in bf16.items()}}, notes
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--pdf"); ap.add_argument("--json")
-    a = ap.parse_args()
-    rows, detail, notes = run(a.quick, a.pdf)
-    for r_ in rows: print(" | ".join(r_.cells()), r_.note)
-    print(*notes, sep="\n")
-    if a.json: json.dump(dict(rows=[vars(r_) for r_ in rows], detail=detail, notes=notes), open(a.json, "w"), indent=1, default=str)
+    main(run, __doc__, takes_pdf=True)

@@ -65,3 +65,16 @@ def machine() -> dict:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     libs = {p: version(p) for p in ("torch", "peft", "trl", "transformers", "bitsandbytes", "finetune-course")}
     return dict(cpu=cpu, cores=os.cpu_count(), torch_threads=torch.get_num_threads(), python=platform.python_version(), **libs)
+
+def main(run, doc: str, takes_pdf: bool = False):
+    "Command line of one benchmark: `--quick`, `--json PATH` (and `--pdf F`); prints its rows and notes"
+    import argparse, json
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and steps")
+    ap.add_argument("--json", help="also write rows, detail and notes here")
+    if takes_pdf: ap.add_argument("--pdf", help="your PDF (default: the course's sample PDF)")
+    a = ap.parse_args()
+    rows, detail, notes = run(a.quick, a.pdf) if takes_pdf else run(a.quick)
+    for r in rows: print(" | ".join(r.cells()), r.note)
+    print(*notes, sep="\n")
+    if a.json: json.dump(dict(rows=[vars(r) for r in rows], detail=detail, notes=notes), open(a.json, "w"), indent=1, default=str)
