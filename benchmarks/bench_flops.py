@@ -2,7 +2,7 @@
 PyTorch's FlopCounterMode) against a dense fp32 matmul's FLOP/s measured in the same run, and a profile of where the
 time goes."""
 from __future__ import annotations
-import argparse, json, sys, tempfile
+import sys, tempfile
 from dataclasses import replace
 from pathlib import Path
 import torch

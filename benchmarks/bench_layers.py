@@ -4,14 +4,13 @@ Forward + backward of `tokens` tokens through each projection (input needing a g
 adapted layer), summed over the 7 projections; with dropout 0 and the walkthrough's dropout. Also: what each keeps for
 backward, a DoRA cost breakdown, and DoRA with the factored norm (no out × in temporary)."""
 from __future__ import annotations
-import argparse, copy, json, sys
+import copy, sys
 import torch
-import torch.nn.functional as F
 from torch import nn
 from peft import LoraConfig, get_peft_model
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-from common import main, interleaved, saved_for_backward_mb, Row, fmt_s
+from common import main, interleaved, saved_for_backward_mb, Row
 from finetune_course.core import load_causal_lm
 from finetune_course.lora import LoRALinear
 from finetune_course.dora import DoRALinear, weight_norm

@@ -2,7 +2,7 @@
 
 Double quantisation on (as QLoRA loads a model), blocks of 64; every tensor is checked bit for bit against bitsandbytes."""
 from __future__ import annotations
-import argparse, json, sys, logging
+import sys, logging
 import torch
 from torch import nn
 import bitsandbytes.functional as BF

@@ -7,29 +7,27 @@ plain recipe here is therefore measured in fp32, and the bf16 default gets its o
 tokens per second, the padding each recipe computes on, time to reach the plain recipe's final held-out loss, and each
 of the walkthrough's speed choices measured on its own. Any PDF: `--pdf notes.pdf`."""
 from __future__ import annotations
-import argparse, json, sys, tempfile, time
+import json, sys, tempfile
 from dataclasses import replace
 from pathlib import Path
 import torch
 from peft import LoraConfig
-from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from trl import SFTConfig, SFTTrainer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import main, Row
 from finetune_course.core import load_causal_lm, measure
-from finetune_course.train import WalkthroughConfig, make_data, load_split, make_trainer, quiet, TARGETS
+from finetune_course.train import WalkthroughConfig, make_data, load_split, make_trainer, quiet, StepTimer, TARGETS
 
-class Record(TrainerCallback):
-    "Step times, tokens seen (real and computed on) and held-out loss every `every` steps, against training time so far"
-    def __init__(self, every): self.every, self.step_s, self.evals = every, [], []
-    def on_step_begin(self, *a, **k): self._t = time.perf_counter()
+class Record(StepTimer):
+    "The walkthrough's step timer, plus held-out loss every `every` steps against the training time so far"
+    def __init__(self, every): super().__init__(); self.every, self.evals = every, []
     def on_step_end(self, args, state, control, **k):
-        self.step_s.append(time.perf_counter() - self._t)
+        super().on_step_end()
         if state.global_step % self.every == 0: control.should_evaluate = True
     def on_evaluate(self, args, state, control, metrics=None, **k):
-        self.evals.append((state.global_step, sum(self.step_s), metrics["eval_loss"]))
+        self.evals.append((state.global_step, sum(self.times), metrics["eval_loss"]))
 
 def count_tokens(trainer):
     "Wrap the trainer's collator to count real tokens and the tokens the model computes on (padding included)"
@@ -78,8 +76,8 @@ def train_one(name, cfg, data, out, every):
         tr.add_callback(rec)
         loss0 = tr.evaluate()["eval_loss"]
         with measure() as m: tr.train()
-    train_s = sum(rec.step_s[1:]) * len(rec.step_s) / max(1, len(rec.step_s) - 1)  # first step (warm-up) at the median pace
-    return dict(steps=len(rec.step_s), train_s=sum(rec.step_s), step_median=sorted(rec.step_s)[len(rec.step_s) // 2],
+    train_s = sum(rec.times[1:]) * len(rec.times) / max(1, len(rec.times) - 1)  # the first (warm-up) step counted at the others' mean pace
+    return dict(steps=len(rec.times), train_s=sum(rec.times), step_median=sorted(rec.times)[len(rec.times) // 2],
                 tokens=seen["real"], computed=seen["computed"], tokens_per_s=seen["real"] / train_s,
                 loss0=loss0, evals=rec.evals, final_loss=rec.evals[-1][2] if rec.evals else None, peak_added_mb=m.added_peak_mb,
                 trainable=sum(p.numel() for p in tr.model.parameters() if p.requires_grad))
@@ -134,7 +132,7 @@ def run(quick=False, pdf=None, model=None):
     notes = [f"{len(load_split(data[0]))} training records from {'the sample PDF' if pdf is None else pdf}; held-out loss on "
              f"{len(load_split(data[1]))} records of held-out passages, every {every} steps; lr {cfg.learning_rate} constant, "
              f"r={cfg.rank}, dropout {cfg.dropout} in every recipe. Tokens/s counts real tokens and training time only "
-             "(evaluation excluded; the first, warm-up step counted at the median pace)."]
+             "(evaluation excluded; the first, warm-up step counted at the others' mean pace)."]
     return rows, res | {"bf16_probe": {k: vars(v) for k, v in bf16.items()}}, notes
 
 if __name__ == "__main__":

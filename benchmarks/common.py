@@ -3,7 +3,7 @@
 Benchmarks are scripts, not tests: they print ratios against the reference library measured in the same run."""
 from __future__ import annotations
 import gc, os, platform, statistics, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass
 from importlib.metadata import version
 
 import torch

@@ -3,7 +3,7 @@
 memory is the largest resident set of any process it started. Takes about an hour on 2 cores; writes
 benchmarks/course_times.json, which `benchmarks/run` reports (with its date) unless asked to measure it again."""
 from __future__ import annotations
-import argparse, json, os, resource, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
