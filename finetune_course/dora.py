@@ -24,18 +24,34 @@ class DoRALinear(LoRALinear):
     peft_names = {**LoRALinear.peft_names, "magnitude": "lora_magnitude_vector"}  # peft's on-disk names
     peft_config = {"use_dora": True}
     def __init__(self, base:nn.Linear, r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
-                 detach_norm:bool=True):  # treat ‖W + ΔW‖ as a constant in backprop (paper §4.3, peft); False: exact gradient
+                 detach_norm:bool=True,     # treat ‖W + ΔW‖ as a constant in backprop (paper §4.3, peft); False: exact gradient
+                 factored_norm:bool=True,   # the detached norm from r-sized products (see "What DoRA costs"); False: build W + ΔW
+                 dropout_at:str="peft"):    # 'peft': peft's form (a second frozen matmul); 'adapter': s ⊙ (Wx + ΔW x̃), one matmul
+        if dropout_at not in ("peft", "adapter"): raise ValueError(f"dropout_at={dropout_at!r}: choose 'peft' or 'adapter'")
         super().__init__(base, r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora)
-        self.detach_norm = detach_norm
-        with torch.no_grad(): self.magnitude = nn.Parameter(weight_norm(self.base.weight + self.delta_weight()))
+        self.detach_norm, self.factored_norm, self.dropout_at = detach_norm, factored_norm, dropout_at
+        with torch.no_grad():  # the norm the forward divides by, computed the same way: the scale starts at exactly 1
+            n = self.factored_row_norm() if factored_norm else weight_norm(self.base.weight + self.delta_weight())
+        self.magnitude = nn.Parameter(n)
 
     def extra_repr(self): return super().extra_repr() + f", detach_norm={self.detach_norm}"
 
     def direction_norm(self) -> Tensor:
         "‖W + ΔW‖ per row, a constant for autograd unless `detach_norm=False`; clamped so a zero row gives scale 0, not NaN"
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.detach_norm):
-            n = weight_norm(self.base.weight + self.delta_weight())
+        if self.factored_norm and (self.detach_norm or not torch.is_grad_enabled()):
+            with torch.no_grad(): n = self.factored_row_norm()
+        else:
+            with torch.set_grad_enabled(torch.is_grad_enabled() and not self.detach_norm):
+                n = weight_norm(self.base.weight + self.delta_weight())
         return n.clamp_min(torch.finfo(n.dtype).tiny)
+
+    def factored_row_norm(self) -> Tensor:
+        "‖W_i + sB_iA‖ = √(‖W_i‖² + 2s(WAᵀ)_i·B_i + s²B_i(AAᵀ)B_iᵀ): no (out, in) sum is built; ‖W_i‖² is kept while W is unchanged"
+        W, A, B, s = self.base.weight.float(), self.lora_A.float(), self.lora_B.float(), self.scaling
+        key = (self.base.weight.data_ptr(), self.base.weight._version)
+        if getattr(self, "_w_sq_key", None) != key: self._w_sq, self._w_sq_key = W.pow(2).sum(1), key
+        sq = self._w_sq + 2 * s * ((W @ A.T) * B).sum(1) + s * s * ((B @ (A @ A.T)) * B).sum(1)
+        return sq.clamp_min(0).sqrt().to(self.base.weight.dtype)
 
     def dora_scale(self) -> Tensor:
         "m / ‖W + ΔW‖: the factor each output feature of W + ΔW is multiplied by"
@@ -51,7 +67,7 @@ class DoRALinear(LoRALinear):
         scale, W, b = self.dora_scale(), self.base.weight, self.base.bias
         xd = self.dropout(x)
         lora = self.scaling * (xd @ self.lora_A.T @ self.lora_B.T)
-        if xd is x:  # no dropout (or eval mode): s ⊙ (Wx + ΔWx) + b
+        if xd is x or self.dropout_at == "adapter":  # s ⊙ (Wx + ΔW x̃) + b: one frozen matmul
             out = scale * (F.linear(x, W) + lora)
             return out if b is None else out + b
         return self.base(x) + (scale - 1) * F.linear(xd, W) + scale * lora  # peft's form: dropout on the adapter only
@@ -75,11 +91,14 @@ class DoRALinear(LoRALinear):
 def add_dora(model:nn.Module,        # any model; changed in place
              target_modules,         # names/suffixes (["q_proj", "v_proj"]) or a regex over full module names
              r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
-             detach_norm:bool=True   # treat ‖W + ΔW‖ as a constant in backprop, as the paper and peft do
+             detach_norm:bool=True,  # treat ‖W + ΔW‖ as a constant in backprop, as the paper and peft do
+             factored_norm:bool=True,  # that norm from r-sized products (False: build W + ΔW, as peft does)
+             dropout_at:str="peft"   # 'peft': dropout as peft applies it; 'adapter': one frozen matmul (see "What DoRA costs")
             ) -> nn.Module:
     "Replace the targeted `nn.Linear` modules by `DoRALinear` and freeze every other parameter"
     return add_lora(model, target_modules, r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora,
-                    layer_cls=DoRALinear, detach_norm=detach_norm)
+                    layer_cls=DoRALinear, detach_norm=detach_norm,
+                    factored_norm=factored_norm, dropout_at=dropout_at)
 
 # %% ../nbs/02_dora.ipynb #54
 def magnitude_direction_change(w0:Tensor,  # pretrained (out, in) weight
