@@ -18,10 +18,10 @@ from .pdftext import build_sample_pdf  # ftc-prepare --make-sample writes it
 __all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'DEFAULT_MAX_LENGTH',
            'load_tokenizer', 'n_tokens', 'Chunk', 'chunk_sentences', 'garbage_reason', 'topic', 'heading_question',
            'definition_questions', 'continuation', 'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts',
-           'key_phrases', 'qa_records', 'quiz_questions', 'pdf_questions', 'to_messages', 'to_instruction',
-           'model_questions', 'split_records', 'split_sizes', 'near_duplicates', 'QualityCheck', 'QualityReport',
-           'quality_report', 'eval_path_for', 'check_output_path', 'write_jsonl', 'load_jsonl', 'PrepResult',
-           'pdf_to_jsonl', 'prepare_cli']
+           'key_phrases', 'content_phrases', 'subject_question', 'qa_records', 'quiz_questions', 'pdf_questions',
+           'to_messages', 'to_instruction', 'model_questions', 'split_records', 'split_sizes', 'near_duplicates',
+           'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for', 'check_output_path', 'write_jsonl',
+           'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
 
 # %% ../nbs/04b_data.ipynb #9
 @lru_cache(maxsize=4)
@@ -219,7 +219,9 @@ def key_phrases(sentence:str, counts:Counter,   # the sentence, and `phrase_coun
 RECORDS = ("qa", "continuation")  # kinds of training records: questions about the notes, or the continuation records above
 QA_TEMPLATES = {"definition": ("What is {t}?", "Define {t}.", "What does {t} mean?"),
                 "definitions": ("What are {t}?", "Define {t}.", "What do {t} mean?"),
-                "phrase": ("What do the notes say about {p}?", "What is said about {p}?", "What should I know about {p}?"),
+                "phrase": ("What do the notes say about {p}?", "What is said about {p}?", "What should I know about {p}?",
+                           "Tell me about {p}.", "What about {p}?"),
+                "pair": ("How are {p} and {q} related?", "What do the notes say about {p} and {q}?"),
                 "heading": ("What do the notes say about {h}?", "Summarise the notes on {h}.")}
 _PRONOUN = re.compile(r"^(It|Its|This|That|They|Their|These|Those|Both|Such)\b")
 
@@ -235,9 +237,44 @@ def _answer(sents:list[str], i:int) -> str:
     "Sentence `i`, with the one before it when it starts with a pronoun"
     return " ".join(sents[i-1:i+1]) if i and _PRONOUN.match(sents[i]) else sents[i]
 
+def content_phrases(sentence:str, counts:Counter) -> list[str]:
+    "Runs of content words of `sentence`, cut into pieces of at most three words, rarest in the document (`counts`) first"
+    runs, cur = [], []
+    for w in _words(sentence) + ["the"]:
+        if w.lower() in _STOPWORDS: runs, cur = runs + [cur] * bool(cur), []
+        else: cur.append(w)
+    ok = lambda ws: any(len(w) >= 4 or not w.isalpha() or w.isupper() for w in ws)  # not 'r', 'A'; yes 'NF4', 'IA3'
+    pieces = [r[i:i+3] for r in runs for i in range(0, len(r), 3)]
+    return sorted(dict.fromkeys(" ".join(p) for p in pieces if ok(p)), key=lambda p: counts[p.lower()])
+
+_VERBS = {w for w in _STOPWORDS if w.endswith("s") and w[:-1] in _STOPWORDS} | set(
+    """adds learns stores trades splits updates freezes inserts combines divides multiplies replaces returns supports
+    tolerates reports observes computes recomputes carries depends fits grows falls rises requires contains produces
+    loads merges counts measures scales""".split())
+_NOT_SUBJECT = _NOT_A_TERM | {"when", "if", "because", "for", "with", "instead", "during", "both", "most", "in", "on", "as",
+                              "so", "but", "and", "to", "by", "after", "before", "once", "since", "while", "although"}
+
+def _as_subject(words:list[str]) -> str:
+    "The words as they read mid-question: 'The matrix B' -> 'the matrix B', 'LoRA' stays, 'Gradient ...' -> 'gradient ...'"
+    first = words[0]
+    keep = any(c.isupper() for c in first[1:]) or any(c.isdigit() for c in first)
+    return " ".join([first if keep else first.lower()] + words[1:])
+
+def subject_question(sentence:str) -> str|None:
+    "'X stores Y' -> 'What does X store?', 'X is initialised with Y' -> 'How is X initialised?'; None if no short subject leads"
+    ws = sentence.rstrip(".!?").split()
+    if not ws or ws[0].lower() in _NOT_SUBJECT or not ws[0][:1].isalnum(): return None
+    for i in range(1, min(6, len(ws) - 1)):
+        w, subject = ws[i].lower(), ws[:i]
+        if any(x.endswith((",", ";", ":")) for x in subject): return None
+        if w in _VERBS: return f"What does {_as_subject(subject)} {w[:-2] if re.search(r'(ss|sh|ch|x)es$', w) else w[:-1]}?"
+        if w in ("is", "are") and re.fullmatch(r"[a-z]+ed", ws[i+1]): return f"How {w} {_as_subject(subject)} {ws[i+1]}?"
+        if w in _STOPWORDS: return None
+    return None
+
 # %% ../nbs/04b_data.ipynb #43
 def qa_records(chunks:list[Chunk], phrases_per_sentence:int=3) -> list[dict]:
-    "Questions a reader would ask about every sentence (definitions, headings, key phrases), answered from the notes"
+    "Questions a reader would ask about every sentence (definitions, subjects, headings, phrases), answered from the notes"
     unique = _unique_sentences(chunks)
     counts, out, headings, k = phrase_counts([c.sentences[i] for c, i in unique]), [], set(), 0
     for c, i in unique:
@@ -247,8 +284,11 @@ def qa_records(chunks:list[Chunk], phrases_per_sentence:int=3) -> list[dict]:
             out += [_record("heading", c, t.format(h=topic(c.heading)), " ".join(c.sentences[:2])) for t in QA_TEMPLATES["heading"]]
         if (m := _DEFINITION.match(s)) and (term := _term(m.group(1))):
             out += [_record("definition", c, t.format(t=term), ans) for t in QA_TEMPLATES["definition" if m.group(2) == "is" else "definitions"]]
-        for p in key_phrases(s, counts, phrases_per_sentence):
-            out.append(_record("phrase", c, QA_TEMPLATES["phrase"][k % 3].format(p=p), ans)); k += 1
+        if (q := subject_question(s)): out.append(_record("subject", c, q, ans))
+        ps = content_phrases(s, counts)[:phrases_per_sentence]
+        for p in ps:
+            out.append(_record("phrase", c, QA_TEMPLATES["phrase"][k % 5].format(p=p), ans)); k += 1
+        if len(ps) >= 2: out.append(_record("pair", c, QA_TEMPLATES["pair"][k % 2].format(p=ps[0], q=ps[1]), ans))
     first = {}
     for r in out: first.setdefault(r["instruction"], r)   # one answer per question
     return list(first.values())

@@ -58,7 +58,7 @@ def test_encrypted_pdf_with_password(pdfs, tmp_path):
     assert r.returncode == 0, r.stderr
 
 def test_too_few_records(pdfs, tmp_path):
-    refused(prepare(pdfs["short"], "-o", tmp_path/"t.jsonl", "--n-records", "50"), "usable records, fewer than the", tmp_path)
+    refused(prepare(pdfs["short"], "-o", tmp_path/"t.jsonl", "--n-records", "500"), "usable records, fewer than the", tmp_path)
 
 def test_missing_input(tmp_path):
     refused(prepare(tmp_path/"nope.pdf", "-o", tmp_path/"t.jsonl"), "does not exist", tmp_path)
