@@ -132,7 +132,9 @@ def run(quick=False, pdf=None, model=None):
     notes = [f"{len(load_split(data[0]))} training records from {'the sample PDF' if pdf is None else pdf}; held-out loss on "
              f"{len(load_split(data[1]))} records of held-out passages, every {every} steps; lr {cfg.learning_rate} constant, "
              f"r={cfg.rank}, dropout {cfg.dropout} in every recipe. Tokens/s counts real tokens and training time only "
-             "(evaluation excluded; the first, warm-up step counted at the others' mean pace)."]
+             "(evaluation excluded; the first, warm-up step counted at the others' mean pace).",
+             "Each recipe here sees a record at most once, so the walkthrough's cache of the frozen bottom layers "
+             "(FrozenBottom, which pays from a record's second epoch on) is left off and measured in nbs/05_walkthrough.ipynb."]
     return rows, res | {"bf16_probe": {k: vars(v) for k, v in bf16.items()}}, notes
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@
 from __future__ import annotations
 import argparse, hashlib, json, logging, math, os, pickle, re, shutil, string, sys, time, warnings
 from collections import Counter
+import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
 logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # peft imports it; its notice about optional CPU 4-bit kernels isn't for this job
 import torch
+from torch import nn
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel, get_peft_model
 from tqdm.auto import tqdm
@@ -30,10 +32,10 @@ __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepar
            'load_split', 'normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions',
            'sample_questions', 'general_questions', 'question_set', 'replay_prompts', 'replay_records', 'AnswerScores',
            'score_answers', 'answer_quality', 'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer',
-           'TrainProgress', 'make_trainer', 'merge_and_save', 'quiet', 'WalkthroughResult', 'rank_world',
-           'adapter_digest', 'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect',
-           'record_decoding', 'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params',
-           'lora_training_memory']
+           'TrainProgress', 'make_trainer', 'FrozenBottom', 'cache_frozen_bottom', 'skipping', 'merge_and_save',
+           'quiet', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest', 'gguf_stage',
+           'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect', 'record_decoding', 'qwen3_4b_config',
+           'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params', 'lora_training_memory']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -42,19 +44,20 @@ TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down
 class WalkthroughConfig:
     "Every knob of the walkthrough; the defaults come from the sweep at the end of 05_walkthrough"
     method: str = "lora"                 # 'lora' or 'dora'
-    rank: int = 8
-    alpha: int = 16                      # LoRA scaling is alpha/rank
+    rank: int = 16
+    alpha: int = 32                      # LoRA scaling is alpha/rank
     dropout: float = 0.05
-    epochs: float = 2
+    epochs: float = 5
     records: str = "qa"                  # 'qa' (questions about each passage) or 'continuation' (the older records)
     replay: int = 32                     # general questions answered by the base model and mixed into training, against forgetting; 0: none
     n_samples: int|None = None           # training records; None: all the PDF yields
     n_eval: int = 12                     # records of held-out passages, for the held-out loss
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     batch_size: int = 8
     max_length: int = 256                # records longer than this (with the chat template) are left out
     chunk_tokens: int = 128              # PDF text per passage
     padding_free: bool = True            # concatenate each batch instead of padding it (see "Training speed")
+    cache_bottom: bool = True            # run the layers below `top_layers` once per record, not every epoch (`FrozenBottom`)
     target_modules: tuple = TARGETS
     top_layers: int|None = 15            # adapt only the last N transformer layers (None: all): backward stops there
     questions: str|None = None           # question-set JSONL; None: hand-written for the sample PDF, generated for yours
@@ -289,6 +292,69 @@ def make_trainer(cfg:WalkthroughConfig, model, tok, train_ds, eval_ds, out:Path,
     trainer.step_timer = timer
     return trainer
 
+# %% ../nbs/05_walkthrough.ipynb #20e130fa
+class _Passthrough(nn.Module):
+    "Stands in for a frozen decoder layer whose output is already known: hands its input on unchanged"
+    def __init__(self, layer):
+        super().__init__()
+        if hasattr(layer, "attention_type"): self.attention_type = layer.attention_type  # Qwen3 picks its mask by it
+    def forward(self, hidden_states, *args, **kwargs): return hidden_states
+
+class FrozenBottom:
+    "The hidden states entering the first adapted layer, computed once per record: training then runs only the layers above"
+    def __init__(self, model, n_bottom:int):  # n_bottom: how many layers at the bottom have no adapter
+        self.backbone = model.get_decoder()
+        self.real, self.n, self.cache = list(self.backbone.layers), n_bottom, {}
+        self.stand_ins = [_Passthrough(l) for l in self.real[:n_bottom]]
+
+    @contextmanager
+    def _layers(self, layers, norm=None):
+        old_layers, old_norm = self.backbone.layers, self.backbone.norm
+        self.backbone.layers = nn.ModuleList(layers)
+        if norm is not None: self.backbone.norm = norm
+        try: yield
+        finally: self.backbone.layers, self.backbone.norm = old_layers, old_norm
+
+    def skipping(self):
+        "Within this block the bottom layers pass their input through: feed the model batches from `collator`"
+        return self._layers(self.stand_ins + self.real[self.n:])
+
+    def restored(self):
+        "Within this block the model is whole again (to generate in the middle of training)"
+        return self._layers(self.real)
+
+    @torch.no_grad()
+    def _bottom_states(self, input_ids, position_ids):
+        with self._layers(self.real[:self.n], nn.Identity()):  # the bottom layers alone, no final norm
+            return self.backbone(input_ids=input_ids, position_ids=position_ids, use_cache=False).last_hidden_state
+
+    def collator(self, collate):
+        "Wrap a padding-free collator: its batches carry the cached bottom states as `inputs_embeds` instead of `input_ids`"
+        def wrapped(examples):
+            batch = collate(examples)
+            keys = [tuple(e["input_ids"]) for e in examples]
+            if "attention_mask" in batch or batch["input_ids"].shape[1] != sum(map(len, keys)):
+                raise ValueError("FrozenBottom needs padding-free batches of whole records (padding_free=True, no truncation)")
+            if any(k not in self.cache for k in keys):
+                states = self._bottom_states(batch["input_ids"], batch["position_ids"])[0]
+                for k, part in zip(keys, states.split([len(k) for k in keys])): self.cache.setdefault(k, part.clone())
+            batch["inputs_embeds"] = torch.cat([self.cache[k] for k in keys])[None]
+            del batch["input_ids"]
+            return batch
+        return wrapped
+
+def cache_frozen_bottom(trainer, model, cfg:WalkthroughConfig, world:int=1) -> FrozenBottom|None:
+    "Give `trainer` a `FrozenBottom` when `cfg` leaves layers without adapters (one process, padding-free); train and evaluate in `skipping(...)`"
+    n_bottom = model.config.num_hidden_layers - cfg.top_layers if cfg.top_layers else 0  # layers with no adapter
+    if not (cfg.cache_bottom and n_bottom > 0 and cfg.padding_free and world == 1): return None
+    bottom = FrozenBottom(model, n_bottom)
+    trainer.data_collator = bottom.collator(trainer.data_collator)
+    return bottom
+
+def skipping(bottom:FrozenBottom|None):
+    "`bottom.skipping()`, or nothing to do when there is no cache"
+    return bottom.skipping() if bottom else contextlib.nullcontext()
+
 # %% ../nbs/05_walkthrough.ipynb #43
 def merge_and_save(peft_model, tok, out:Path) -> Path:
     "Merge the adapter into the base weights and save a plain model directory at `out` (atomically)"
@@ -346,6 +412,7 @@ class WalkthroughResult:
     n_processes: int = 1                              # processes that trained together (DDP under `accelerate launch`)
     rank: int = 0                                     # this process's; only rank 0 answers questions, saves and merges
     rank_digests: list = field(default_factory=list)  # `adapter_digest` of every rank after training, in rank order
+    curve: list = field(default_factory=list)         # answer quality after each epoch but the last (`run_walkthrough(curve=True)`)
 
     @property
     def in_sync(self) -> bool:
@@ -394,6 +461,18 @@ def _fresh_data(cfg, out, fresh, rank:int=0, world:int=1):
             raise
     got = _on_main(first, rank, world)
     return got if rank == 0 else load()
+
+class EpochQuality(TrainerCallback):
+    "Answer the question sets at the end of every epoch but the last (which the run scores anyway): the learning curve in answers"
+    def __init__(self, cfg:WalkthroughConfig, tok, questions:list, rows:list, bottom:FrozenBottom|None=None):
+        self.cfg, self.tok, self.questions, self.rows, self.bottom = cfg, tok, questions, rows, bottom
+    def on_epoch_end(self, args, state, control, model=None, **kw):
+        if state.global_step >= state.max_steps: return
+        with self.bottom.restored() if self.bottom else contextlib.nullcontext():  # generation needs every layer
+            s, g = _quality(model, self.tok, self.cfg, self.questions, False)
+        model.train()
+        self.rows.append(dict(epoch=round(state.epoch, 2), step=state.global_step, hit=s.hit_rate, f1=s.f1, loops=s.loop_rate,
+                              general=sum(r["hit"] for r in g.rows)))
 
 # %% ../nbs/05_walkthrough.ipynb #c41f9e07
 def rank_world() -> tuple[int, int]:
@@ -460,7 +539,8 @@ def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) 
 # %% ../nbs/05_walkthrough.ipynb #49
 def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=False, merge:bool=True,
                     evaluate:bool=True,                # answer the question sets before and after training
-                    verbose:bool=False, progress:bool=True, callbacks:tuple=()) -> WalkthroughResult:
+                    verbose:bool=False, progress:bool=True, callbacks:tuple=(),
+                    curve:bool=False) -> WalkthroughResult:    # also answer the questions after every epoch (`res.curve`)
     "PDF → records → adapter training → held-out loss and answer quality before/after → merge → GGUF → llama.cpp, every stage measured"
     cfg.check()
     rank, world = rank_world()
@@ -472,16 +552,19 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
         res.n_train = len(train_ds)
         with measure() as res.stages["eval0"]:
             if evaluate and main: res.before, res.general_before = _quality(model, tok, cfg, questions, progress)
-            trainer = make_trainer(cfg, model, tok, train_ds, eval_ds, out, callbacks, progress and main)
-            res.eval_loss_before = trainer.evaluate()["eval_loss"]  # every rank: a collective, averaged over all
+            per_epoch = [EpochQuality(cfg, tok, questions, res.curve)] if curve and evaluate and main else []
+            trainer = make_trainer(cfg, model, tok, train_ds, eval_ds, out, (*callbacks, *per_epoch), progress and main)
+            bottom = cache_frozen_bottom(trainer, model, cfg, world)
+            for cb in per_epoch: cb.bottom = bottom
+            with skipping(bottom): res.eval_loss_before = trainer.evaluate()["eval_loss"]  # every rank: a collective, averaged over all
             _unprepare(trainer)                                     # or each rank would train its own adapter
         res.trainable_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
         with measure() as res.stages["train"]:
-            trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out/"checkpoints")) if resume else None)
+            with skipping(bottom): trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out/"checkpoints")) if resume else None)
         res.log_history, res.step_times = trainer.state.log_history, trainer.step_timer.times
         res.rank_digests = _gather(adapter_digest(trainer.model), world)
         with measure() as res.stages["eval1"]:
-            res.eval_loss_after = trainer.evaluate()["eval_loss"]
+            with skipping(bottom): res.eval_loss_after = trainer.evaluate()["eval_loss"]
             if evaluate and main: res.after, res.general_after = _quality(trainer.model, tok, cfg, questions, progress)
         if not main: return res                             # the other ranks only trained: no more collectives from here
         with measure() as res.stages["save"]:
@@ -492,15 +575,13 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
     return res
 
 # %% ../nbs/05_walkthrough.ipynb #66
-SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults
-    "3 epochs, all layers": {"epochs": 3, "top_layers": None},
-    "2 epochs, top 15 of 30 layers": {"epochs": 2, "top_layers": 15},
-    "no replay (the previous defaults)": {"epochs": 2, "top_layers": 15, "replay": 0},
-    "3 epochs, top 15 layers": {"epochs": 3, "top_layers": 15},
-    "continuation records": {"records": "continuation"},
-    "lr 3e-4": {"learning_rate": 3e-4},
-    "rank 16": {"rank": 16, "alpha": 32},
-    "padded batches": {"padding_free": False},
+SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (written out, so a later change of defaults can't relabel a run)
+    "5 epochs, lr 2e-3, rank 16, top 15 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15},
+    "lr 1e-3": {"epochs": 5, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "top_layers": 15},
+    "rank 8": {"epochs": 5, "learning_rate": 2e-3, "rank": 8, "alpha": 16, "top_layers": 15},
+    "all 30 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": None},
+    "no replay": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, "replay": 0},
+    "continuation records": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, "records": "continuation"},
 }
 
 def run_summary(res:WalkthroughResult) -> dict:
@@ -509,7 +590,7 @@ def run_summary(res:WalkthroughResult) -> dict:
     return dict(n_train=res.n_train, steps=len(res.step_times), train_s=res.stages["train"].seconds,
                 total_s=sum(m.seconds for m in res.stages.values()), stages={k: m.seconds for k, m in res.stages.items()},
                 loss_before=res.eval_loss_before, loss_after=res.eval_loss_after, before=q(res.before), after=q(res.after),
-                general_before=q(res.general_before), general_after=q(res.general_after))
+                general_before=q(res.general_before), general_after=q(res.general_after), curve=res.curve)
 
 # %% ../nbs/05_walkthrough.ipynb #67
 def sweep(path:Path|str,                           # JSON results file; settings already in it are skipped
@@ -521,7 +602,7 @@ def sweep(path:Path|str,                           # JSON results file; settings
         if name in results: continue
         cfg = replace(base, **changes, out_dir=str(Path(out_root)/re.sub(r"\W+", "-", name)))
         cpu = time.process_time()
-        res = run_walkthrough(cfg, overwrite=True, merge=False)
+        res = run_walkthrough(cfg, overwrite=True, merge=False, curve=True)
         results[name] = run_summary(res) | dict(changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
                                                 cpu_s=time.process_time() - cpu, load=os.getloadavg(), cpus=os.cpu_count())
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -592,13 +673,14 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--gguf-type", default=d.gguf_type, choices=[*GGUF_TYPES, "none"], help="GGUF of the merged model (default: %(default)s; none: stop at the merged model)")
     p.add_argument("--padded", action="store_true", help="pad batches instead of concatenating them (slower)")
+    p.add_argument("--no-cache-bottom", action="store_true", help="run the frozen bottom layers at every step instead of once per record (slower)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run directory")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--verbose", action="store_true", help="show every library message and progress bar")
     a = p.parse_args(argv)
     cfg = WalkthroughConfig(method=a.method, records=a.records, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
                             n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, batch_size=a.batch_size,
-                            max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded,
+                            max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded, cache_bottom=not a.no_cache_bottom,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
                             out_dir=a.out, max_steps=a.max_steps,
                             gguf_type=None if a.gguf_type == "none" else a.gguf_type)
