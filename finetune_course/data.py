@@ -200,16 +200,22 @@ def phrase_counts(sentences:list[str]) -> Counter:
         counts.update({" ".join(w[i:i+n]) for n in (1, 2, 3) for i in range(len(w) - n + 1)})
     return counts
 
-def key_phrases(sentence:str, counts:Counter,   # the sentence, and `phrase_counts` of the whole document
-                k:int=3) -> list[str]:
-    "Up to `k` phrases of 1-3 content words that occur in no other sentence: the words a reader's question would name"
+def _content_runs(sentence:str) -> list[list[tuple[int, str]]]:
+    "Runs of (position, word) between function words"
     runs, cur = [], []
     for i, w in enumerate(_words(sentence) + ["the"]):
         if w.lower() in _STOPWORDS: runs, cur = runs + [cur] * bool(cur), []
         else: cur.append((i, w))
+    return runs
+
+def _hook(words:list[str]) -> bool: return any(len(w) >= 4 or not w.isalpha() or w.isupper() for w in words)  # not 'r', 'A'; yes 'NF4', 'IA3'
+
+def key_phrases(sentence:str, counts:Counter,   # the sentence, and `phrase_counts` of the whole document
+                k:int=3) -> list[str]:
+    "Up to `k` phrases of 1-3 content words that occur in no other sentence: the words a reader's question would name"
+    runs = _content_runs(sentence)
     cands = {tuple(r[i:i+n]) for r in runs for n in (3, 2, 1) for i in range(len(r) - n + 1)}
-    ok = lambda ws: any(len(w) >= 4 or not w.isalpha() or w.isupper() for w in ws)  # not 'r', 'A'; yes 'NF4', 'IA3'
-    cands = [c for c in cands if counts[" ".join(w for _, w in c).lower()] == 1 and ok([w for _, w in c])]
+    cands = [c for c in cands if counts[" ".join(w for _, w in c).lower()] == 1 and _hook([w for _, w in c])]
     out, used = [], set()
     for c in sorted(cands, key=lambda c: (-len(c), c[0][0])):  # longest first, then in reading order, no shared words
         if not used & {i for i, _ in c}: out.append(c); used |= {i for i, _ in c}
@@ -239,13 +245,9 @@ def _answer(sents:list[str], i:int) -> str:
 
 def content_phrases(sentence:str, counts:Counter) -> list[str]:
     "Runs of content words of `sentence`, cut into pieces of at most three words, rarest in the document (`counts`) first"
-    runs, cur = [], []
-    for w in _words(sentence) + ["the"]:
-        if w.lower() in _STOPWORDS: runs, cur = runs + [cur] * bool(cur), []
-        else: cur.append(w)
-    ok = lambda ws: any(len(w) >= 4 or not w.isalpha() or w.isupper() for w in ws)  # not 'r', 'A'; yes 'NF4', 'IA3'
+    runs = [[w for _, w in r] for r in _content_runs(sentence)]
     pieces = [r[i:i+3] for r in runs for i in range(0, len(r), 3)]
-    return sorted(dict.fromkeys(" ".join(p) for p in pieces if ok(p)), key=lambda p: counts[p.lower()])
+    return sorted(dict.fromkeys(" ".join(p) for p in pieces if _hook(p)), key=lambda p: counts[p.lower()])
 
 _VERBS = {w for w in _STOPWORDS if w.endswith("s") and w[:-1] in _STOPWORDS} | set(
     """adds learns stores trades splits updates freezes inserts combines divides multiplies replaces returns supports
