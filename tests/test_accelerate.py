@@ -53,11 +53,16 @@ def _two_cpu_launch() -> list:
             "--main_process_port", str(_free_port())]
 
 def _adapter_gap(ddp_run:Path, one_run:Path) -> tuple[float, float]:
-    "(largest |difference| between the two runs' adapters, largest |lora_B| of the 1-process run: how far training moved it)"
+    """(largest per-tensor relative difference ‖a−b‖/‖b‖ between the two runs' adapters, largest |lora_B| of the 1-process
+    run: how far training moved it). Relative norms, not the largest element: Adam divides each gradient by its own size,
+    so one element whose gradient is near zero (|g| ~ eps) turns float-summation noise into a visible step (measured: one
+    element of 1,024 off by 2e-5, the tensor by 9e-6 relative). Feeding one process a different batch moves every tensor
+    by more than 0.1, so 1e-4 still tells the two apart by three orders of magnitude."""
     a = load_file(ddp_run/"adapter"/"adapter_model.safetensors")
     b = load_file(one_run/"adapter"/"adapter_model.safetensors")
     assert a.keys() == b.keys()
-    return max((a[k] - b[k]).abs().max().item() for k in a), max(b[k].abs().max().item() for k in b if "lora_B" in k)
+    return (max(((a[k] - b[k]).norm()/b[k].norm()).item() for k in a),
+            max(b[k].abs().max().item() for k in b if "lora_B" in k))
 
 def test_two_cpu_processes_stay_in_sync_and_match_one_process(tmp_path):
     launch = _two_cpu_launch()
@@ -69,7 +74,7 @@ def test_two_cpu_processes_stay_in_sync_and_match_one_process(tmp_path):
     assert one.returncode == 0, one.stderr[-3000:]
     worst, moved = _adapter_gap(tmp_path/"ddp", tmp_path/"one")
     assert moved > 1e-3, "training did not move the adapter: the comparison would prove nothing"
-    assert worst < 1e-5, f"2-process adapter differs from 1-process by {worst:.2e}"
+    assert worst < 1e-4, f"2-process adapter differs from 1-process by {worst:.2e} (relative)"
 
 def _imdb(out:Path, *launch, batch:int):
     return run([*launch, tool("ftc-imdb"), "--method", "lora", "--max-samples", "32", "--n-eval", "16", "--max-length", "48",
@@ -85,4 +90,4 @@ def test_ftc_imdb_two_cpu_processes_match_one_process(tmp_path):
     assert one.returncode == 0, one.stderr[-3000:]
     worst, moved = _adapter_gap(tmp_path/"ddp", tmp_path/"one")
     assert moved > 1e-4, "training did not move the adapter: the comparison would prove nothing"
-    assert worst < 1e-5, f"2-process adapter differs from 1-process by {worst:.2e}"
+    assert worst < 1e-4, f"2-process adapter differs from 1-process by {worst:.2e} (relative)"
