@@ -4,8 +4,7 @@
 
 # %% ../nbs/05_walkthrough.ipynb #3
 from __future__ import annotations
-import argparse, hashlib, json, logging, math, os, pickle, re, shutil, string, sys, time, warnings
-from collections import Counter
+import argparse, hashlib, json, logging, math, os, pickle, re, shutil, sys, time, warnings
 import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
@@ -26,16 +25,17 @@ from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModel
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
+from .quality import (normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions,
+                                     general_questions, AnswerScores, score_answers, answer_quality)
 
 # %% auto #0
 __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
-           'load_split', 'normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions',
-           'sample_questions', 'general_questions', 'question_set', 'replay_prompts', 'replay_records', 'AnswerScores',
-           'score_answers', 'answer_quality', 'peft_config', 'sft_config', 'StopOnNonFiniteLoss', 'StepTimer',
-           'TrainProgress', 'make_trainer', 'FrozenBottom', 'cache_frozen_bottom', 'skipping', 'merge_and_save',
-           'quiet', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest', 'gguf_stage',
-           'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect', 'record_decoding', 'qwen3_4b_config',
-           'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params', 'lora_training_memory']
+           'load_split', 'question_set', 'replay_prompts', 'replay_records', 'peft_config', 'sft_config',
+           'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress', 'make_trainer', 'FrozenBottom', 'cache_frozen_bottom',
+           'skipping', 'merge_and_save', 'quiet', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest',
+           'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect', 'record_decoding',
+           'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params',
+           'lora_training_memory']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -130,55 +130,6 @@ def load_split(path:Path, n:int|None=None):
     if n is not None and len(ds) < n: raise ValueError(f"{path} has {len(ds)} records but {n} were asked for: use a longer PDF or ask for fewer")
     return ds.select(range(n if n is not None else len(ds))).map(prompt_completion, remove_columns=ds.column_names)
 
-# %% ../nbs/05_walkthrough.ipynb #15
-def normalize_answer(s:str) -> str:
-    "SQuAD's normalisation: lower case, punctuation to spaces, no articles, single spaces"
-    s = "".join(" " if c in string.punctuation else c for c in s.lower())
-    return " ".join(w for w in s.split() if w not in ("a", "an", "the"))
-
-def token_f1(pred:str, ref:str) -> float:
-    "Harmonic mean of word precision and recall of `pred` against `ref`, after `normalize_answer`"
-    p, r = normalize_answer(pred).split(), normalize_answer(ref).split()
-    if not p or not r: return float(p == r)
-    common = sum((Counter(p) & Counter(r)).values())
-    return 0.0 if common == 0 else 2 * common / (len(p) + len(r))
-
-# %% ../nbs/05_walkthrough.ipynb #17
-def keyword_hit(answer:str, keywords:list[list[str]]) -> bool:
-    "Whether every group of alternatives has one that starts a word of `answer` (case-insensitive)"
-    text = answer.lower()
-    return all(any(re.search(r"(?<![a-z0-9])" + re.escape(k.lower()), text) for k in group) for group in keywords)
-
-def has_repeat(text:str, n:int=4) -> bool:
-    "Whether some sequence of `n` words occurs twice in `text` (after `normalize_answer`): the mark of a looping answer"
-    w = normalize_answer(text).split()
-    grams = [tuple(w[i:i+n]) for i in range(len(w) - n + 1)]
-    return len(grams) != len(set(grams))
-
-# %% ../nbs/05_walkthrough.ipynb #20
-def load_questions(path:Path|str) -> list[dict]:
-    "A question set: JSONL lines with 'question', 'answer' and 'keywords' (a list of lists of alternatives)"
-    out = []
-    for i, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip(): continue
-        q = json.loads(line)
-        kw = q.get("keywords")
-        if not (isinstance(q.get("question"), str) and isinstance(q.get("answer"), str) and isinstance(kw, list) and kw
-                and all(isinstance(g, list) and g and all(isinstance(k, str) and k.strip() for k in g) for g in kw)):
-            raise ValueError(f"{path}, line {i}: a question needs 'question' and 'answer' strings and 'keywords', a non-empty "
-                             f'list of lists of words, e.g. {{"question": "Q?", "answer": "A.", "keywords": [["zero", "0"]]}}')
-        out.append(q)
-    if not out: raise ValueError(f"{path} holds no questions: write one JSON object per line")
-    return out
-
-def sample_questions() -> list[dict]:
-    "The hand-written questions about the course's sample notes"
-    return load_questions(asset("sample_questions.jsonl"))
-
-def general_questions() -> list[dict]:
-    "General-knowledge questions that have nothing to do with the notes: the forgetting check"
-    return load_questions(asset("general_questions.jsonl"))
-
 # %% ../nbs/05_walkthrough.ipynb #25
 def question_set(cfg:WalkthroughConfig, tok, out:Path) -> list[dict]:
     "The run's evaluation questions: `cfg.questions`, the hand-written sample set, or questions generated from the PDF"
@@ -208,30 +159,6 @@ def replay_records(model, tok, n:int, max_new_tokens:int=64) -> list[dict]:
     answers = [_whole_sentences(strip_thinking(a)) for a in chat_batch(model, tok, prompts, max_new_tokens)]
     return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "page": 0, "heading": "",
              "task": "replay"} for q, a in zip(prompts, answers) if a.strip()]
-
-# %% ../nbs/05_walkthrough.ipynb #27
-@dataclass
-class AnswerScores:
-    "Answers to a question set and their scores: keyword hit rate, mean token F1, share of looping answers"
-    rows: list                                   # one dict per question: question, reference, answer, hit, f1, loops
-    @property
-    def hit_rate(self) -> float: return sum(r["hit"] for r in self.rows) / len(self.rows)
-    @property
-    def f1(self) -> float: return sum(r["f1"] for r in self.rows) / len(self.rows)
-    @property
-    def loop_rate(self) -> float: return sum(r["loops"] for r in self.rows) / len(self.rows)
-    def __repr__(self): return f"{len(self.rows)} answers: keyword hit {self.hit_rate:.0%}, token F1 {self.f1:.2f}, looping {self.loop_rate:.0%}"
-
-def score_answers(questions:list[dict], answers:list[str]) -> AnswerScores:
-    "Score `answers` against the questions' references and keywords"
-    return AnswerScores([dict(question=q["question"], reference=q["answer"], answer=a, hit=keyword_hit(a, q["keywords"]),
-                              f1=token_f1(a, q["answer"]), loops=has_repeat(a)) for q, a in zip(questions, answers, strict=True)])
-
-def answer_quality(model, tok, questions:list[dict], max_new_tokens:int=48, decoding:dict|None=None,
-                   progress:bool=False) -> AnswerScores:
-    "Answer every question (batched, greedy, `DECODING` unless `decoding` is given) and score the answers"
-    answers = chat_batch(model, tok, [q["question"] for q in questions], max_new_tokens, decoding=decoding, progress=progress)
-    return score_answers(questions, [strip_thinking(a) for a in answers])
 
 # %% ../nbs/05_walkthrough.ipynb #30
 def peft_config(cfg:WalkthroughConfig, n_layers:int|None=None) -> LoraConfig:
