@@ -12,13 +12,13 @@ from pathlib import Path
 import psutil, torch
 from tqdm.auto import tqdm
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer,
-                          GgufConfig, Qwen3Config, Qwen3ForCausalLM)
+                          GgufConfig, LogitsProcessorList, Qwen3Config, Qwen3ForCausalLM, RepetitionPenaltyLogitsProcessor)
 
 # %% auto #0
 __all__ = ['COURSE_MODES', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS', 'COURSE_MODELS', 'COURSE_DATASETS',
            'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'measure', 'smollm2_gguf', 'tiny_qwen3_config',
-           'course_model', 'model_dir', 'OfflineModelError', 'load_causal_lm', 'chat_batch', 'chat', 'load_encoder',
-           'load_course_dataset', 'chat_cli']
+           'course_model', 'model_dir', 'OfflineModelError', 'load_causal_lm', 'generate_settings', 'chat_batch',
+           'chat', 'load_encoder', 'load_course_dataset', 'chat_cli']
 
 # %% ../nbs/00_core.ipynb #6
 COURSE_MODES = ("offline", "full")
@@ -207,7 +207,14 @@ def load_causal_lm(name:str|None=None,  # embedded name, local directory or hub 
     return model.eval(), tok
 
 # %% ../nbs/00_core.ipynb #39
-DECODING = {"repetition_penalty": 1.2}  # greedy-decoding settings fit for small models: measured in 05_walkthrough
+DECODING = {"answer_repetition_penalty": 1.2}  # greedy decoding fit for small models, as llama.cpp does it: measured in 05_walkthrough
+
+def generate_settings(decoding:dict, prompt_len:int) -> dict:
+    "`generate` keyword arguments for one left-padded batch: 'answer_repetition_penalty' penalises repeats of the answer only"
+    d = dict(decoding)
+    if (p := d.pop("answer_repetition_penalty", None)) is not None:  # the batch's prompts (and padding) fill the first prompt_len
+        d["logits_processor"] = LogitsProcessorList([RepetitionPenaltyLogitsProcessor(float(p), prompt_ignore_length=prompt_len)])
+    return d
 
 def _thinking_off(tok) -> dict:
     "Ask Qwen3-style templates not to think aloud"
@@ -234,7 +241,7 @@ def chat_batch(model, tok, prompts:list,    # user messages, or lists of chat me
             enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True, add_special_tokens=False)
             with torch.no_grad():
                 gen = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tok.pad_token_id,
-                                     **(DECODING if decoding is None else decoding))
+                                     **generate_settings(DECODING if decoding is None else decoding, enc["input_ids"].shape[1]))
             for j, i in enumerate(idx): out[i] = tok.decode(gen[j, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
     finally: tok.padding_side = side
     return out
@@ -270,11 +277,11 @@ def chat_cli(argv:list|None=None):
     p.add_argument("prompt", nargs="?", default="What is the capital of France?")
     p.add_argument("--model", default=None, help="embedded name (smollm2, tiny-qwen3), a model directory or a hub id")
     p.add_argument("--max-new-tokens", type=int, default=64)
-    p.add_argument("--repetition-penalty", type=float, default=DECODING.get("repetition_penalty", 1.0),
-                   help="1.0 turns it off (plain greedy decoding)")
+    p.add_argument("--repetition-penalty", type=float, default=DECODING.get("answer_repetition_penalty", 1.0),
+                   help="penalty on tokens the answer already used, as llama.cpp's repeat_penalty; 1.0: plain greedy decoding")
     args = p.parse_args(argv)
     from transformers.utils import logging as tlog; tlog.disable_progress_bar()  # the answer, not a loading bar
     try: model, tok = load_causal_lm(args.model)
     except (OfflineModelError, FileNotFoundError, ValueError) as e: sys.exit(f"ftc-chat: {e}")
     print(chat(model, tok, args.prompt, max_new_tokens=args.max_new_tokens,
-               decoding=DECODING | {"repetition_penalty": args.repetition_penalty}))
+               decoding=DECODING | {"answer_repetition_penalty": args.repetition_penalty}))

@@ -21,7 +21,7 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
-from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError
+from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError, DECODING
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
@@ -455,7 +455,7 @@ def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) 
     with measure() as res.stages["gguf"]:
         res.gguf_path = export_gguf(res.merged_dir, out/f"model-{cfg.gguf_type}.gguf", cfg.gguf_type, overwrite=True, progress=progress)
         write_modelfile(res.gguf_path)
-    with measure() as res.stages["llama.cpp"]:  # repeat_penalty mirrors chat's DECODING (repetition_penalty 1.2)
+    with measure() as res.stages["llama.cpp"]:  # repeat_penalty 1.2 is chat's DECODING (answer tokens only)
         answers = gguf_answers(res.gguf_path, [q["question"] for q in questions], cfg.max_new_tokens, repeat_penalty=1.2)
         res.gguf = score_answers(questions, answers)
         merged, _ = load_causal_lm(str(res.merged_dir))
@@ -517,7 +517,8 @@ def run_summary(res:WalkthroughResult) -> dict:
     return dict(n_train=res.n_train, steps=len(res.step_times), train_s=res.stages["train"].seconds,
                 total_s=sum(m.seconds for m in res.stages.values()), stages={k: m.seconds for k, m in res.stages.items()},
                 loss_before=res.eval_loss_before, loss_after=res.eval_loss_after, before=q(res.before), after=q(res.after),
-                general_before=q(res.general_before), general_after=q(res.general_after), curve=res.curve)
+                general_before=q(res.general_before), general_after=q(res.general_after), curve=res.curve,
+                decoding=DECODING)
 
 # %% ../nbs/05_walkthrough.ipynb #67
 def sweep(path:Path|str,                           # JSON results file; settings already in it are skipped
@@ -538,6 +539,7 @@ def sweep(path:Path|str,                           # JSON results file; settings
 
 # %% ../nbs/05_walkthrough.ipynb #69
 DECODING_SETTINGS = {"plain greedy": {}, "repetition_penalty 1.2": {"repetition_penalty": 1.2},
+                     "repetition_penalty 1.2, answer only": {"answer_repetition_penalty": 1.2},
                      "no_repeat_ngram_size 4": {"no_repeat_ngram_size": 4}}
 
 def decoding_effect(model, tok, questions:list[dict], settings:dict=DECODING_SETTINGS, max_new_tokens:int=48) -> dict:
@@ -554,7 +556,7 @@ def record_decoding(path:Path|str, run_dir:Path|str, settings:dict=DECODING_SETT
     results = json.loads(path.read_text()) if path.exists() else {}
     results["decoding"] = {m: {k: dict(hit=AnswerScores(s.rows[:n]).hit_rate, f1=AnswerScores(s.rows[:n]).f1, loops=s.loop_rate,
                                        general=sum(r["hit"] for r in s.rows[n:]), rows=s.rows) for k, s in d.items()} for m, d in out.items()}
-    path.write_text(json.dumps(results, indent=1))
+    tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(results, indent=1)); tmp_.replace(path)
     return results["decoding"]
 
 # %% ../nbs/05_walkthrough.ipynb #83
