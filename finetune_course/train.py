@@ -25,8 +25,9 @@ from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModel
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
-from .quality import (normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions,
-                                     general_questions, AnswerScores, score_answers, answer_quality)
+from .quality import (
+    normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions, general_questions, AnswerScores,
+    score_answers, answer_quality)
 
 # %% auto #0
 __all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
