@@ -365,8 +365,9 @@ class WalkthroughResult:
                 ("held-out loss", f"{self.eval_loss_before:.3f}", f"{self.eval_loss_after:.3f}")]
         table = "\n".join(f"{x:<28} {y:>8} {z:>11}" for x, y, z in rows)
         if self.gguf is None: return table
+        same = sum(g["answer"] == a["answer"] for g, a in zip(self.gguf.rows, self.after.rows)) if self.after else 0
         return table + (f"\nllama.cpp on {self.gguf_path.name}: keyword hit {self.gguf.hit_rate:.0%}, token F1 {self.gguf.f1:.2f}, "
-                        f"looping {self.gguf.loop_rate:.0%} (llama.cpp's repeat penalty differs from transformers', so wordings differ)")
+                        f"looping {self.gguf.loop_rate:.0%}; {same} of {len(self.gguf.rows)} answers word for word as transformers'")
 
 # %% ../nbs/05_walkthrough.ipynb #48
 def _quality(model, tok, cfg:WalkthroughConfig, questions:list, progress:bool) -> tuple[AnswerScores, AnswerScores]:
@@ -456,8 +457,9 @@ def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) 
     with measure() as res.stages["gguf"]:
         res.gguf_path = export_gguf(res.merged_dir, out/f"model-{cfg.gguf_type}.gguf", cfg.gguf_type, overwrite=True, progress=progress)
         write_modelfile(res.gguf_path)
-    with measure() as res.stages["llama.cpp"]:  # repeat_penalty 1.2 is chat's DECODING (answer tokens only)
-        answers = gguf_answers(res.gguf_path, [q["question"] for q in questions], cfg.max_new_tokens, repeat_penalty=1.2)
+    with measure() as res.stages["llama.cpp"]:  # llama.cpp's repeat_penalty counts answer tokens only, as DECODING's does
+        answers = gguf_answers(res.gguf_path, [q["question"] for q in questions], cfg.max_new_tokens,
+                               repeat_penalty=DECODING.get("answer_repetition_penalty", 1.0))
         res.gguf = score_answers(questions, answers)
         merged, _ = load_causal_lm(str(res.merged_dir))
         res.tokens_per_s = decode_speed(res.gguf_path, [q["question"] for q in questions[:3]], cfg.max_new_tokens, merged, tok)
