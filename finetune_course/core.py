@@ -4,9 +4,11 @@
 
 # %% ../nbs/00_core.ipynb #3
 from __future__ import annotations
-import os, sys, time, shutil, argparse, threading, importlib.util
+import os, sys, time, shutil, argparse, threading, ctypes, multiprocessing, importlib.util
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import psutil, torch
@@ -15,10 +17,11 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
                           GgufConfig, LogitsProcessorList, Qwen3Config, Qwen3ForCausalLM, RepetitionPenaltyLogitsProcessor)
 
 # %% auto #0
-__all__ = ['COURSE_MODES', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS', 'COURSE_MODELS', 'COURSE_DATASETS',
-           'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'measure', 'smollm2_gguf', 'tiny_qwen3_config',
-           'course_model', 'model_dir', 'OfflineModelError', 'load_causal_lm', 'generate_settings', 'chat_batch',
-           'chat', 'load_encoder', 'load_course_dataset', 'chat_cli']
+__all__ = ['COURSE_MODES', 'FORK_PRELOAD', 'M_MMAP_THRESHOLD', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS',
+           'COURSE_MODELS', 'COURSE_DATASETS', 'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'measure',
+           'run_forked', 'smollm2_gguf', 'tiny_qwen3_config', 'course_model', 'model_dir', 'OfflineModelError',
+           'load_causal_lm', 'generate_settings', 'chat_batch', 'chat', 'load_encoder', 'load_course_dataset',
+           'chat_cli']
 
 # %% ../nbs/00_core.ipynb #6
 COURSE_MODES = ("offline", "full")
@@ -64,6 +67,26 @@ def measure(interval:float=0.005):  # seconds between memory samples
         m.seconds = time.perf_counter() - t0
         stop.set(); sampler.join()
         m.peak_rss_mb = max(peak[0], proc.memory_info().rss/2**20)
+
+# %% ../nbs/00_core.ipynb #0eccd3f4
+FORK_PRELOAD = ("torch", "pandas", "transformers", "peft", "bitsandbytes", "trl")   # the slow imports, done once
+M_MMAP_THRESHOLD = -3                                                              # glibc's mallopt() parameter
+
+def _forked(module:str, func:str, args:tuple, mmap_threshold:int|None):
+    quiet = os.open(os.devnull, os.O_WRONLY); os.dup2(quiet, 1); os.dup2(quiet, 2)
+    if mmap_threshold: ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, mmap_threshold)
+    return getattr(importlib.import_module(module), func)(*args)
+
+@lru_cache(maxsize=1)
+def _fork_server():
+    ctx = multiprocessing.get_context("forkserver"); ctx.set_forkserver_preload(list(FORK_PRELOAD))
+    return ctx
+
+def run_forked(module:str, func:str, *args, mmap_threshold:int|None=None):
+    "`module.func(*args)` in a new process forked from a server that imported the heavy libraries once; its result"
+    forked = importlib.import_module("finetune_course.core")._forked   # the package's, also when called from a notebook
+    with ProcessPoolExecutor(1, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
+        return pool.submit(forked, module, func, args, mmap_threshold).result()
 
 # %% ../nbs/00_core.ipynb #18
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
