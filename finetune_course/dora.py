@@ -66,10 +66,10 @@ class DoRALinear(LoRALinear):
         if self.merged: return self.base(x)
         scale, W, b = self.dora_scale(), self.base.weight, self.base.bias
         xd = self.dropout(x)
-        lora = self.scaling * (xd @ self.lora_A.T @ self.lora_B.T)
         if xd is x or self.dropout_at == "adapter":  # s ⊙ (Wx + ΔW x̃) + b: one frozen matmul
-            out = scale * (F.linear(x, W) + lora)
+            out = scale * self.add_update(F.linear(x, W), xd)
             return out if b is None else out + b
+        lora = xd @ self.lora_A.T * self.scaling @ self.lora_B.T
         return self.base(x) + (scale - 1) * F.linear(xd, W) + scale * lora  # peft's form: dropout on the adapter only
 
     @torch.no_grad()

@@ -69,10 +69,14 @@ class LoRALinear(nn.Module):
         "The (out, in) weight this layer computes with: W + ΔW (W itself once merged)"
         return self.base_weight() if self.merged else self.base_weight() + self.delta_weight()
 
+    def add_update(self, out:Tensor, x:Tensor) -> Tensor:
+        "out + scaling·B(A x): the scaling on the r-wide product, the sum fused into B's matmul (`addmm`)"
+        thin = x @ self.lora_A.T * self.scaling
+        return torch.addmm(out.reshape(-1, out.shape[-1]), thin.reshape(-1, self.r), self.lora_B.T).view_as(out)
+
     def forward(self, x:Tensor) -> Tensor:
         out = self.base(x)
-        if self.merged: return out
-        return out + self.scaling * (self.dropout(x) @ self.lora_A.T @ self.lora_B.T)
+        return out if self.merged else self.add_update(out, self.dropout(x))
 
     @torch.no_grad()
     def merge(self):
