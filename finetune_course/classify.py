@@ -11,11 +11,11 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn
+from .core import run_forked, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS  # first: it quiets bitsandbytes' import
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoTokenizer, AutoModelForSequenceClassification, BitsAndBytesConfig, get_linear_schedule_with_warmup
 from tqdm.auto import tqdm
 
-from .core import run_forked, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS
 
 # %% auto #0
 __all__ = ['LABEL_NAMES', 'METHODS', 'DTYPES', 'NF4_DQ_BITS', 'MEMORY_ROWS', 'SEED_CLAIMS', 'ENCODER_SHAPES', 'imdb_csv',

@@ -10,12 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn
+from .core import load_causal_lm, model_dir, course_model, _resolve, run_forked  # first: it quiets bitsandbytes' import
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from torch.multiprocessing.reductions import StorageWeakRef
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, BitsAndBytesConfig, LlamaConfig
 from tqdm.auto import tqdm
 
-from .core import load_causal_lm, model_dir, course_model, _resolve, run_forked
 from .data import pdf_to_jsonl, load_tokenizer
 from .pdftext import build_sample_pdf
 from .train import TARGETS, qwen3_4b_config

@@ -4,13 +4,16 @@
 
 # %% ../nbs/00_core.ipynb #3
 from __future__ import annotations
-import os, sys, time, shutil, argparse, threading, ctypes, multiprocessing, importlib.util
+import os, sys, time, shutil, argparse, threading, ctypes, logging, multiprocessing, importlib.util
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+# bitsandbytes (which peft imports) warns at import, on CPUs with AVX512-BF16, that an optional kernel package is missing:
+# not for this course. Every module that imports peft imports this one first.
+logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
 import psutil, torch
 from tqdm.auto import tqdm
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer,
@@ -69,7 +72,7 @@ def measure(interval:float=0.005):  # seconds between memory samples
         m.peak_rss_mb = max(peak[0], proc.memory_info().rss/2**20)
 
 # %% ../nbs/00_core.ipynb #0eccd3f4
-FORK_PRELOAD = ("torch", "pandas", "transformers", "peft", "bitsandbytes", "trl")   # the slow imports, done once
+FORK_PRELOAD = ("finetune_course.core", "torch", "pandas", "transformers", "peft", "bitsandbytes", "trl")   # the slow imports, done once (this module first: it quiets bitsandbytes)
 M_MMAP_THRESHOLD = -3                                                              # glibc's mallopt() parameter
 
 def _forked(module:str, func:str, args:tuple, mmap_threshold:int|None):

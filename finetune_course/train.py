@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 
-logging.getLogger("bitsandbytes").setLevel(logging.ERROR)  # peft imports it; its notice about optional CPU 4-bit kernels isn't for this job
 import torch
+from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError, DECODING  # first: it quiets bitsandbytes' import
 from torch import nn
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel, get_peft_model
@@ -21,7 +21,6 @@ from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
-from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError, DECODING
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
