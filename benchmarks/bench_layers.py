@@ -3,6 +3,7 @@
 Forward + backward of `tokens` tokens through each projection (input needing a gradient, as it does above the lowest
 adapted layer), summed over the 7 projections; with dropout 0 and the walkthrough's dropout. Also: what each keeps for
 backward, a DoRA cost breakdown: our DoRA's factored norm (no out × in temporary) against building W + sBA as peft does,
+peft's dropout form computed from the dropped entries (`dropped_product`, the default) against a second frozen matmul,
 and the one-matmul dropout placement `dropout_at="adapter"`."""
 from __future__ import annotations
 import copy, sys
@@ -33,11 +34,12 @@ def copy_adapter(ours, theirs):
         if hasattr(ours, "magnitude"): theirs.lora_magnitude_vector["default"].weight.copy_(ours.magnitude)
 
 def build(lin, r, alpha, dropout, seed=0):
-    "Our LoRA, our DoRA (default; building W + sBA; one-matmul dropout), peft's LoRA and DoRA around `lin`, one trained-looking adapter"
+    "Our LoRA, our DoRA (default; building W + sBA; one-matmul dropout; peft's dropout by a second matmul), peft's LoRA and DoRA around `lin`, one trained-looking adapter"
     torch.manual_seed(seed)
     lo = LoRALinear(copy.deepcopy(lin), r=r, alpha=alpha, dropout=dropout)
     with torch.no_grad(): lo.lora_B.normal_(0, 0.02)  # B = 0 at init would make every update vanish: pretend we trained
-    variants = dict(ours_dora={}, ours_dora_built=dict(factored_norm=False), ours_dora_adapter=dict(dropout_at="adapter"))
+    variants = dict(ours_dora={}, ours_dora_built=dict(factored_norm=False), ours_dora_adapter=dict(dropout_at="adapter"),
+                    ours_dora_two_matmuls=dict(sparse_dropout=False))
     doras = {k: DoRALinear(copy.deepcopy(lin), r=r, alpha=alpha, dropout=dropout, **kw) for k, kw in variants.items()}
     for d in doras.values():
         with torch.no_grad():
@@ -60,16 +62,16 @@ def projections(model_name=None):
     layer = model.model.layers[len(model.model.layers) // 2]
     return {n: next(m for k, m in layer.named_modules() if k.endswith(n)) for n in TARGETS}, model.config
 
-def equality(projs, r, alpha):
-    "Max |ours − peft| / max |peft| over the 7 projections' outputs and input gradients (dropout 0, fp32)"
+def equality(projs, r, alpha, dropout=0.0):
+    "Max |ours − peft| / max |peft| over the 7 projections' outputs and input gradients (fp32; with dropout, the same mask from the same seed)"
     worst = 0.0
     for lin in projs.values():
-        L = build(lin, r, alpha, 0.0)
+        L = build(lin, r, alpha, dropout)
         x = torch.randn(64, lin.in_features)
         for a, b in (("ours_lora", "peft_lora"), ("ours_dora", "peft_dora"), ("ours_dora_built", "peft_dora")):
             outs = []
             for k in (a, b):
-                xi = x.clone().requires_grad_(); y = L[k](xi); y.sum().backward(); outs.append((y.detach(), xi.grad))
+                xi = x.clone().requires_grad_(); torch.manual_seed(1); y = L[k](xi); y.sum().backward(); outs.append((y.detach(), xi.grad))
             rel = lambda i: ((outs[0][i] - outs[1][i]).abs().max() / outs[1][i].abs().max()).item()
             worst = max(worst, rel(0), rel(1))
     return worst
@@ -96,10 +98,12 @@ def run(quick=False, model=None):
     r, alpha, tokens, repeats = cfg.rank, cfg.alpha, 512, (3 if quick else 7)
     projs, mcfg = projections(model)
     torch.manual_seed(0)
-    eq = equality(projs, r, alpha)
-    rows, detail = [], {"tokens": tokens, "rank": r, "max_rel_diff_vs_peft": eq}
+    eq, eq_drop = equality(projs, r, alpha), equality(projs, r, alpha, cfg.dropout)
+    rows, detail = [], {"tokens": tokens, "rank": r, "max_rel_diff_vs_peft": eq, f"max_rel_diff_vs_peft_dropout={cfg.dropout}": eq_drop}
     rows.append(Row("Max relative difference from peft (outputs, input gradients; LoRA, DoRA factored and built)", f"{eq:.1e}", "0",
                     None, "≤ 1e-6", eq <= 1e-6))
+    rows.append(Row(f"The same at dropout {cfg.dropout:g}, the same masks (our DoRA: peft's form by dropped_product)", f"{eq_drop:.1e}", "0",
+                    None, "≤ 1e-6", eq_drop <= 1e-6))
     shapes = ", ".join(f"{n} {l.out_features}×{l.in_features}" for n, l in projs.items())
     for p in (0.0, cfg.dropout):
         st, mem = time_layers(projs, r, alpha, p, tokens, repeats)
@@ -112,6 +116,8 @@ def run(quick=False, model=None):
                      m["ours_dora"] / m["peft_dora"], "≤ 1.00×", m["ours_dora"] <= m["peft_dora"]),
                  Row(f"DoRA/LoRA, ours ({tag})", str(st["ours_dora"]), str(st["ours_lora"]) + " (our LoRA)",
                      m["ours_dora"] / m["ours_lora"], "≤ 1.10×" if p == cfg.dropout else "", (m["ours_dora"] / m["ours_lora"] <= 1.10) if p == cfg.dropout else None),
+                 *([Row(f"DoRA/LoRA, ours with a second frozen matmul for peft's dropout ({tag})", str(st["ours_dora_two_matmuls"]),
+                        str(st["ours_lora"]) + " (our LoRA)", m["ours_dora_two_matmuls"] / m["ours_lora"], "", None)] if p else []),
                  Row(f"DoRA/LoRA, ours with dropout_at='adapter' ({tag})", str(st["ours_dora_adapter"]), str(st["ours_lora"]) + " (our LoRA)",
                      m["ours_dora_adapter"] / m["ours_lora"], "≤ 1.10×" if p == cfg.dropout else "", (m["ours_dora_adapter"] / m["ours_lora"] <= 1.10) if p == cfg.dropout else None),
                  Row(f"DoRA/LoRA, ours building W + sBA for the norm, as peft does ({tag})", str(st["ours_dora_built"]), str(st["ours_lora"]) + " (our LoRA)",
@@ -129,6 +135,9 @@ def run(quick=False, model=None):
                     nb["factored"].median / nb["materialised"].median, "", None,
                     note=f"the materialised norm is {nb['materialised'].median / (built0 - lora0):.0%} of the extra time over LoRA of DoRA building W + sBA, at dropout 0"))
     notes = [f"Shapes: {shapes}; {tokens} tokens, r={r}, alpha={alpha}; median of {repeats} interleaved repeats (min–max).",
+             "With dropout, our DoRA computes peft's form with `dropped_product`: W·dropout(x) = (Wx − W(x ⊙ dropped))/(1 − p), "
+             "the second product from the ~p share of dropped entries (gathered columns forward, a sampled matmul backward) "
+             "instead of a second frozen matmul; same maths, equal to peft to the row above.",
              "dropout_at='adapter' computes scale ⊙ (Wx + sBA·dropout(x)): one frozen matmul instead of peft's two. It is a "
              "different function in training (the same without dropout), so nbs/02_dora.ipynb compares its held-out loss "
              "with peft's placement against the spread of a second seed; the layer's default stays peft's form."]

@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn
-from .core import run_forked, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS  # first: it quiets bitsandbytes' import
+from .core import run_forked, rss_mib, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS  # first: it quiets bitsandbytes' import
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoTokenizer, AutoModelForSequenceClassification, BitsAndBytesConfig, get_linear_schedule_with_warmup
 from tqdm.auto import tqdm
@@ -469,14 +469,11 @@ MEMORY_ROWS = {"full fp32": ("full", "float32"), "full bf16": ("full", "bfloat16
                "QLoRA": ("qlora", "float32"), "DoRA": ("dora", "float32")}
 SEED_CLAIMS = {"full fp32": "8–12 GB", "full bf16": "4–6 GB (FP16)", "LoRA": "2–3 GB", "QLoRA": "0.8–1.5 GB", "DoRA": "–"}
 
-def _rss_mb() -> float:
-    import psutil; return psutil.Process().memory_info().rss / 2**20
-
 def memory_row(cfg:ClassifyConfig, progress:bool=False) -> dict:
     "Train and evaluate `cfg` in this process: parameters, weight MiB, RSS before/after the model, peak RSS while training, s/step, accuracy"
     pool, test = load_reviews(cfg.dataset, cfg.text_column, cfg.label_column)
     train, held = split_reviews(pool, cfg.max_samples, cfg.n_eval, cfg.seed, test)
-    rss0 = _rss_mb(); model, tok = build_classifier(cfg); rss1 = _rss_mb()
+    rss0 = rss_mib(); model, tok = build_classifier(cfg); rss1 = rss_mib()
     with measure() as m: hist = train_classifier(model, tok, train, cfg, progress)
     acc = classification_metrics(held.label, predict_proba(model, tok, held.text, cfg.max_length, progress=progress) > 0.5)["accuracy"]
     trainable, total = param_counts(model)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn
-from .core import load_causal_lm, model_dir, course_model, _resolve, run_forked  # first: it quiets bitsandbytes' import
+from .core import load_causal_lm, model_dir, course_model, _resolve, run_forked, rss_mib  # first: it quiets bitsandbytes' import
 from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 from torch.multiprocessing.reductions import StorageWeakRef
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification, BitsAndBytesConfig, LlamaConfig
@@ -121,9 +121,6 @@ def _peak_mib() -> float:
     try: return int(re.search(r"VmHWM:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
     except (OSError, AttributeError): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
-def _rss_mib() -> float:
-    import psutil; return psutil.Process().memory_info().rss / 2**20
-
 def merge_gap(model, batch:dict) -> tuple[float, float]:
     "When the adapter is merged into the base weights: the largest |change| of an output logit on `batch`, and the share of unchanged top-1 predictions"
     model.eval()
@@ -167,7 +164,7 @@ def run_method(cfg:HarnessConfig) -> dict:
     cfg.check(); torch.manual_seed(cfg.seed)
     if cfg.task == "causal": batches, quality, probe = _causal_task(cfg)
     else: tok = load_tokenizer(_resolve(cfg.model, "encoder")); batches, quality, probe = _encoder_task(cfg, tok)
-    gc.collect(); rss0 = _rss_mib(); reset_peak_rss()   # the runtime and the data, before any model; the peak counts from here
+    gc.collect(); rss0 = rss_mib(); reset_peak_rss()   # the runtime and the data, before any model; the peak counts from here
     model, _ = (build_causal if cfg.task == "causal" else build_encoder)(cfg)
     params = [p for p in model.train().parameters() if p.requires_grad]
     opt, times, losses = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0), [], []

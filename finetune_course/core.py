@@ -21,10 +21,10 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 
 # %% auto #0
 __all__ = ['COURSE_MODES', 'FORK_PRELOAD', 'M_MMAP_THRESHOLD', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS',
-           'COURSE_MODELS', 'COURSE_DATASETS', 'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'measure',
-           'run_forked', 'smollm2_gguf', 'tiny_qwen3_config', 'course_model', 'model_dir', 'OfflineModelError',
-           'load_causal_lm', 'generate_settings', 'chat_batch', 'chat', 'load_encoder', 'load_course_dataset',
-           'chat_cli']
+           'COURSE_MODELS', 'COURSE_DATASETS', 'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'rss_mib',
+           'measure', 'run_forked', 'smollm2_gguf', 'tiny_qwen3_config', 'course_model', 'model_dir',
+           'OfflineModelError', 'load_causal_lm', 'generate_settings', 'chat_batch', 'chat', 'load_encoder',
+           'load_course_dataset', 'chat_cli']
 
 # %% ../nbs/00_core.ipynb #6
 COURSE_MODES = ("offline", "full")
@@ -55,21 +55,25 @@ class Measurement:
     def added_peak_mb(self) -> float: return self.peak_rss_mb - self.start_rss_mb
     def __str__(self): return f"{self.seconds:.2f} s, peak RSS {self.peak_rss_mb:,.0f} MB (+{self.added_peak_mb:,.0f} MB)"
 
+def rss_mib(proc:psutil.Process|None=None) -> float:
+    "Resident memory of `proc` (None: this process) now, in MiB"
+    return (proc or psutil.Process()).memory_info().rss / 2**20
+
 @contextmanager
 def measure(interval:float=0.005):  # seconds between memory samples
     "Time a block and sample its peak resident memory: `with measure() as m: ...`, then `m.seconds`, `m.peak_rss_mb`"
     proc, stop = psutil.Process(), threading.Event()
-    m = Measurement(start_rss_mb=proc.memory_info().rss/2**20)
+    m = Measurement(start_rss_mb=rss_mib(proc))
     peak = [m.start_rss_mb]
     def sample():
-        while not stop.wait(interval): peak[0] = max(peak[0], proc.memory_info().rss/2**20)
+        while not stop.wait(interval): peak[0] = max(peak[0], rss_mib(proc))
     sampler = threading.Thread(target=sample, daemon=True); sampler.start()
     t0 = time.perf_counter()
     try: yield m
     finally:
         m.seconds = time.perf_counter() - t0
         stop.set(); sampler.join()
-        m.peak_rss_mb = max(peak[0], proc.memory_info().rss/2**20)
+        m.peak_rss_mb = max(peak[0], rss_mib(proc))
 
 # %% ../nbs/00_core.ipynb #0eccd3f4
 FORK_PRELOAD = ("finetune_course.core", "torch", "pandas", "transformers", "peft", "bitsandbytes", "trl")   # the slow imports, done once (this module first: it quiets bitsandbytes)

@@ -4,13 +4,14 @@
 
 # %% ../nbs/02_dora.ipynb #2
 from __future__ import annotations
+import warnings
 import torch
 import torch.nn.functional as F
 from torch import nn, Tensor
 from .lora import LoRALinear, add_lora
 
 # %% auto #0
-__all__ = ['weight_norm', 'DoRALinear', 'add_dora', 'magnitude_direction_change']
+__all__ = ['SPARSE_DROPOUT_MAX', 'weight_norm', 'DoRALinear', 'add_dora', 'magnitude_direction_change', 'dropped_product']
 
 # %% ../nbs/02_dora.ipynb #11
 def weight_norm(weight:Tensor  # an (out, in) weight, e.g. `nn.Linear.weight` or W + ΔW
@@ -19,6 +20,8 @@ def weight_norm(weight:Tensor  # an (out, in) weight, e.g. `nn.Linear.weight` or
     return torch.linalg.norm(weight, dim=1)
 
 # %% ../nbs/02_dora.ipynb #16
+SPARSE_DROPOUT_MAX = 0.2  # above this dropout rate the dropped entries are too many for `dropped_product` to pay (measured below)
+
 class DoRALinear(LoRALinear):
     "LoRA on the direction plus a trained magnitude per output feature: W' = m ⊙ (W + ΔW)/‖W + ΔW‖ (row norms)"
     peft_names = {**LoRALinear.peft_names, "magnitude": "lora_magnitude_vector"}  # peft's on-disk names
@@ -26,10 +29,11 @@ class DoRALinear(LoRALinear):
     def __init__(self, base:nn.Linear, r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
                  detach_norm:bool=True,     # treat ‖W + ΔW‖ as a constant in backprop (paper §4.3, peft); False: exact gradient
                  factored_norm:bool=True,   # the detached norm from r-sized products (see "What DoRA costs"); False: build W + ΔW
-                 dropout_at:str="peft"):    # 'peft': peft's form (a second frozen matmul); 'adapter': s ⊙ (Wx + ΔW x̃), one matmul
+                 dropout_at:str="peft",     # 'peft': peft's form (Wx̃ as well as Wx); 'adapter': s ⊙ (Wx + ΔW x̃), one matmul
+                 sparse_dropout:bool=True): # peft's form with Wx̃ from Wx and the few dropped entries (`dropped_product`), not a second matmul
         if dropout_at not in ("peft", "adapter"): raise ValueError(f"dropout_at={dropout_at!r}: choose 'peft' or 'adapter'")
         super().__init__(base, r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora)
-        self.detach_norm, self.factored_norm, self.dropout_at = detach_norm, factored_norm, dropout_at
+        self.detach_norm, self.factored_norm, self.dropout_at, self.sparse_dropout = detach_norm, factored_norm, dropout_at, sparse_dropout
         with torch.no_grad():  # the norm the forward divides by, computed the same way: the scale starts at exactly 1
             n = self.factored_row_norm() if factored_norm else weight_norm(self.base.weight + self.delta_weight())
         self.magnitude = nn.Parameter(n)
@@ -70,6 +74,11 @@ class DoRALinear(LoRALinear):
             out = scale * self.add_update(F.linear(x, W), xd)
             return out if b is None else out + b
         lora = xd @ self.lora_A.T * self.scaling @ self.lora_B.T
+        p = self.dropout.p
+        if self.sparse_dropout and p <= SPARSE_DROPOUT_MAX and x.dtype in (torch.float32, torch.float64) and not W.requires_grad:
+            y = F.linear(x, W)                                  # Wx̃ = (Wx − W(x ⊙ dropped))/(1 − p): "Making DoRA cheaper"
+            out = y + (scale - 1) * ((y - dropped_product(x, xd, W)) / (1 - p)) + scale * lora
+            return out if b is None else out + b
         return self.base(x) + (scale - 1) * F.linear(xd, W) + scale * lora  # peft's form: dropout on the adapter only
 
     @torch.no_grad()
@@ -93,12 +102,13 @@ def add_dora(model:nn.Module,        # any model; changed in place
              r:int=8, alpha:float=16, dropout:float=0.0, use_rslora:bool=False,
              detach_norm:bool=True,  # treat ‖W + ΔW‖ as a constant in backprop, as the paper and peft do
              factored_norm:bool=True,  # that norm from r-sized products (False: build W + ΔW, as peft does)
-             dropout_at:str="peft"   # 'peft': dropout as peft applies it; 'adapter': one frozen matmul (see "What DoRA costs")
+             dropout_at:str="peft",  # 'peft': dropout as peft applies it; 'adapter': one frozen matmul (see "What DoRA costs")
+             sparse_dropout:bool=True  # peft's form without a second frozen matmul (`dropped_product`)
             ) -> nn.Module:
     "Replace the targeted `nn.Linear` modules by `DoRALinear` and freeze every other parameter"
     return add_lora(model, target_modules, r=r, alpha=alpha, dropout=dropout, use_rslora=use_rslora,
                     layer_cls=DoRALinear, detach_norm=detach_norm,
-                    factored_norm=factored_norm, dropout_at=dropout_at)
+                    factored_norm=factored_norm, dropout_at=dropout_at, sparse_dropout=sparse_dropout)
 
 # %% ../nbs/02_dora.ipynb #54
 def magnitude_direction_change(w0:Tensor,  # pretrained (out, in) weight
@@ -109,3 +119,32 @@ def magnitude_direction_change(w0:Tensor,  # pretrained (out, in) weight
     dM = (weight_norm(w) - weight_norm(w0)).abs().mean()
     dD = (1 - F.cosine_similarity(w, w0, dim=1)).mean()
     return dM.item(), dD.item()
+
+# %% ../nbs/02_dora.ipynb #4ce34e2c
+class _DroppedProduct(torch.autograd.Function):
+    "W·(x ⊙ dropped) from the dropped entries only: forward gathers W's columns, backward samples gW at those entries"
+    @staticmethod
+    def forward(ctx, x, dropped, W):
+        flat = x.reshape(-1, x.shape[-1])
+        tok, feat = dropped.reshape(flat.shape).nonzero(as_tuple=True)        # row-major: grouped by token
+        counts = torch.bincount(tok, minlength=flat.shape[0])
+        z = F.embedding_bag(feat, W.t().contiguous(), counts.cumsum(0) - counts, mode="sum", per_sample_weights=flat[tok, feat])
+        ctx.save_for_backward(tok, feat, counts, W); ctx.x_shape = x.shape
+        return z.view(*x.shape[:-1], W.shape[0])
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.needs_input_grad[0]: return None, None, None
+        tok, feat, counts, W = ctx.saved_tensors
+        g = g.reshape(-1, W.shape[0])
+        with warnings.catch_warnings():                                      # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore")
+            where = torch.sparse_csr_tensor(torch.cat([counts.new_zeros(1), counts.cumsum(0)]), feat, g.new_zeros(len(feat)),
+                                            size=(len(g), W.shape[1]))
+        gx = g.new_zeros(len(g), W.shape[1])
+        W_cols = W.t().contiguous().t()                                      # W with its columns contiguous: sampled products read columns
+        gx[tok, feat] = torch.sparse.sampled_addmm(where, g, W_cols, beta=0.0).values()   # (gW) at the dropped entries only
+        return gx.view(ctx.x_shape), None, None
+
+def dropped_product(x:Tensor, xd:Tensor, W:Tensor) -> Tensor:
+    "W·(x ⊙ m̄), m̄ the entries of `x` that dropout zeroed in `xd`: about a fraction p of W·x's work, forward and backward"
+    return _DroppedProduct.apply(x, (xd == 0) & (x != 0), W)
