@@ -229,7 +229,7 @@ QA_TEMPLATES = {"definition": ("What is {t}?", "Define {t}.", "What does {t} mea
                            "Tell me about {p}.", "What about {p}?"),
                 "pair": ("How are {p} and {q} related?", "What do the notes say about {p} and {q}?"),
                 "heading": ("What do the notes say about {h}?", "Summarise the notes on {h}.")}
-_PRONOUN = re.compile(r"^(It|Its|This|That|They|Their|These|Those|Both|Such)\b")
+_PRONOUN = re.compile(r"^(?:\w+,? )?(it|its|this|that|they|their|these|those|both|such)\b", re.I)  # in the first two words
 
 def _unique_sentences(chunks:list[Chunk]) -> list[tuple[Chunk, int]]:
     "(chunk, index) of each sentence's first appearance: overlapping chunks repeat sentences"
@@ -240,7 +240,7 @@ def _unique_sentences(chunks:list[Chunk]) -> list[tuple[Chunk, int]]:
     return out
 
 def _answer(sents:list[str], i:int) -> str:
-    "Sentence `i`, with the one before it when it starts with a pronoun"
+    "Sentence `i`, with the one before it when a pronoun opens it ('It ...', 'Together they ...')"
     return " ".join(sents[i-1:i+1]) if i and _PRONOUN.match(sents[i]) else sents[i]
 
 def content_phrases(sentence:str, counts:Counter) -> list[str]:
@@ -275,7 +275,10 @@ def subject_question(sentence:str) -> str|None:
     return None
 
 # %% ../nbs/04b_data.ipynb #43
-def qa_records(chunks:list[Chunk], phrases_per_sentence:int=3) -> list[dict]:
+def qa_records(chunks:list[Chunk],
+               phrases:int|None=3,   # content phrases of each sentence asked about, rarest first; None: all
+               phrasings:int=1       # questions per phrase, each in another template
+              ) -> list[dict]:
     "Questions a reader would ask about every sentence (definitions, subjects, headings, phrases), answered from the notes"
     unique = _unique_sentences(chunks)
     counts, out, headings, k = phrase_counts([c.sentences[i] for c, i in unique]), [], set(), 0
@@ -287,9 +290,9 @@ def qa_records(chunks:list[Chunk], phrases_per_sentence:int=3) -> list[dict]:
         if (m := _DEFINITION.match(s)) and (term := _term(m.group(1))):
             out += [_record("definition", c, t.format(t=term), ans) for t in QA_TEMPLATES["definition" if m.group(2) == "is" else "definitions"]]
         if (q := subject_question(s)): out.append(_record("subject", c, q, ans))
-        ps = content_phrases(s, counts)[:phrases_per_sentence]
+        ps = content_phrases(s, counts)[:phrases]
         for p in ps:
-            out.append(_record("phrase", c, QA_TEMPLATES["phrase"][k % 5].format(p=p), ans)); k += 1
+            out += [_record("phrase", c, QA_TEMPLATES["phrase"][(k + j) % 5].format(p=p), ans) for j in range(phrasings)]; k += 1
         if len(ps) >= 2: out.append(_record("pair", c, QA_TEMPLATES["pair"][k % 2].format(p=ps[0], q=ps[1]), ans))
     first = {}
     for r in out: first.setdefault(r["instruction"], r)   # one answer per question
@@ -543,11 +546,11 @@ def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:
 
 # %% ../nbs/04b_data.ipynb #98
 def _prepare_records(pages:list[str], title:str, tok, chunk_tokens:int, overlap:int, base_model,
-                     records:str="qa") -> tuple[list, int]:
+                     records:str="qa", phrases:int|None=3, phrasings:int=1) -> tuple[list, int]:
     "(records, n_chunks) from the pages' text: clean, split, chunk, derive"
     sents = document_sentences(clean_pages(pages), title=title)
     chunks = [c for c in chunk_sentences(sents, tok, chunk_tokens, overlap) if garbage_reason(c.text) is None]
-    recs = qa_records(chunks) if records == "qa" else records_from_chunks(chunks)
+    recs = qa_records(chunks, phrases, phrasings) if records == "qa" else records_from_chunks(chunks)
     if base_model is not None:
         if isinstance(base_model, str):
             from finetune_course.core import load_causal_lm
@@ -575,6 +578,8 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  eval_fraction:float=0.1,      # fraction of all records held out for evaluation
                  n_eval:int|None=None,         # held-out records (whole chunks); None: from eval_fraction
                  records:str="qa",             # 'qa' (questions about the notes) or 'continuation'
+                 phrases:int|None=3,           # 'qa': content phrases asked about per sentence (None: all)
+                 phrasings:int=1,              # 'qa': questions per content phrase, each in another wording
                  chunk_tokens:int=256, overlap:int=32, seed:int=0,
                  overwrite:bool=False,         # replace existing output files
                  password:str|None=None,       # for encrypted PDFs
@@ -587,7 +592,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
     _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records)
     pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
-    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records)
+    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings)
     recs, n_long = _fitting(recs, tok, max_length, system)
     n_train, n_eval = split_sizes(len(recs), n_records, eval_fraction, source=str(pdf_path), n_too_long=n_long, n_eval=n_eval)
     train, held = split_records(recs, n_eval, n_train, seed)

@@ -22,23 +22,24 @@ from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from .pdftext import asset, build_sample_pdf
-from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS
+from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS, QA_TEMPLATES
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 from .quality import (
     normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions, general_questions, AnswerScores,
     score_answers, answer_quality)
 
 # %% auto #0
-__all__ = ['TARGETS', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
-           'load_split', 'question_set', 'replay_prompts', 'replay_records', 'peft_config', 'sft_config',
+__all__ = ['TARGETS', 'LR_SCHEDULES', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion',
+           'make_data', 'load_split', 'question_set', 'replay_prompts', 'replay_records', 'peft_config', 'sft_config',
            'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress', 'make_trainer', 'FrozenBottom', 'cache_frozen_bottom',
            'skipping', 'merge_and_save', 'quiet', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest',
-           'gguf_stage', 'run_walkthrough', 'run_summary', 'sweep', 'decoding_effect', 'record_decoding',
+           'gguf_stage', 'run_walkthrough', 'run_summary', 'is_default', 'sweep', 'decoding_effect', 'record_decoding',
            'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params',
            'lora_training_memory']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+LR_SCHEDULES = ("constant", "linear", "cosine")
 
 @dataclass
 class WalkthroughConfig:
@@ -47,19 +48,22 @@ class WalkthroughConfig:
     rank: int = 16
     alpha: int = 32                      # LoRA scaling is alpha/rank
     dropout: float = 0.05
-    epochs: float = 5
+    epochs: float = 3
     records: str = "qa"                  # 'qa' (questions about each passage) or 'continuation' (the older records)
-    replay: int = 32                     # general questions answered by the base model and mixed into training, against forgetting; 0: none
+    phrases: int|None = None             # 'qa' records: content phrases of each sentence asked about, rarest first (None: all)
+    phrasings: int = 1                   # 'qa' records: questions per content phrase of a sentence, each worded differently
+    replay: int = 128                    # general questions answered by the base model and mixed into training, against forgetting; 0: none
     n_samples: int|None = None           # training records; None: all the PDF yields
     n_eval: int = 12                     # records of held-out passages, for the held-out loss
     learning_rate: float = 2e-3
+    lr_schedule: str = "linear"          # 'constant', or 'linear'/'cosine' decay to zero over the run (TRL's lr_scheduler_type)
     batch_size: int = 8
     max_length: int = 256                # records longer than this (with the chat template) are left out
     chunk_tokens: int = 128              # PDF text per passage
     padding_free: bool = True            # concatenate each batch instead of padding it (see "Training speed")
     cache_bottom: bool = True            # run the layers below `top_layers` once per record, not every epoch (`FrozenBottom`)
     target_modules: tuple = TARGETS
-    top_layers: int|None = 15            # adapt only the last N transformer layers (None: all): backward stops there
+    top_layers: int|None = None          # adapt only the last N transformer layers (None: all): backward stops there
     questions: str|None = None           # question-set JSONL; None: hand-written for the sample PDF, generated for yours
     max_new_tokens: int = 48             # per evaluated answer
     seed: int = 42
@@ -78,6 +82,10 @@ class WalkthroughConfig:
         if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
             raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(GGUF_TYPES)}, or None to stop at the merged model")
         if self.replay < 0: raise ValueError(f"replay={self.replay}: the number of general questions to replay must be 0 or more")
+        if self.phrases is not None and self.phrases < 1: raise ValueError(f"phrases={self.phrases}: ask about at least one phrase per sentence, or None for all")
+        if not 1 <= self.phrasings <= len(QA_TEMPLATES["phrase"]):
+            raise ValueError(f"phrasings={self.phrasings}: choose 1 to {len(QA_TEMPLATES['phrase'])} (one question per phrase template)")
+        if self.lr_schedule not in LR_SCHEDULES: raise ValueError(f"lr_schedule={self.lr_schedule!r}: choose one of {LR_SCHEDULES}")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
             raise ValueError(f"n_samples={self.n_samples} is fewer than one batch (batch_size={self.batch_size}): add data or lower batch_size")
@@ -111,7 +119,7 @@ def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, P
     if train.exists(): return train, eval_path_for(train)  # resuming: the run's data is already there
     train.parent.mkdir(parents=True, exist_ok=True)
     res = pdf_to_jsonl(_pdf(cfg, out), train, tok, n_records=cfg.n_samples, n_eval=cfg.n_eval, seed=cfg.seed,
-                       records=cfg.records, system=None, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_tokens//8,
+                       records=cfg.records, phrases=cfg.phrases, phrasings=cfg.phrasings, system=None, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_tokens//8,
                        max_length=cfg.max_length)
     if model is not None and cfg.replay:
         notes = [json.loads(l) for l in res.train_path.read_text(encoding="utf-8").splitlines()]
@@ -171,7 +179,7 @@ def sft_config(cfg:WalkthroughConfig, out:Path) -> SFTConfig:
     "TRL settings for a CPU run: fp32, loss on completions only, no recomputation, padding-free batches, checkpoints"
     return SFTConfig(output_dir=str(out/"checkpoints"), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
                      per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
-                     learning_rate=cfg.learning_rate, lr_scheduler_type="constant", completion_only_loss=True,
+                     learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_schedule, completion_only_loss=True,
                      padding_free=cfg.padding_free, max_length=None if cfg.padding_free else cfg.max_length,  # the data step already left out longer records
                      activation_checkpointing=False, bf16=False, fp16=False, use_cpu=True, dataloader_num_workers=0,
                      logging_steps=1, logging_nan_inf_filter=False, save_strategy="steps", save_steps=cfg.save_steps,
@@ -504,13 +512,20 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
     return res
 
 # %% ../nbs/05_walkthrough.ipynb #66
+_OLD = dict(dropout=0.05, replay=32, phrases=3, phrasings=1, lr_schedule="constant")  # the defaults of the first sweep, before these knobs moved
 SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (written out, so a later change of defaults can't relabel a run)
-    "5 epochs, lr 2e-3, rank 16, top 15 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15},
-    "lr 1e-3": {"epochs": 5, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "top_layers": 15},
-    "rank 8": {"epochs": 5, "learning_rate": 2e-3, "rank": 8, "alpha": 16, "top_layers": 15},
-    "all 30 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": None},
-    "no replay": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, "replay": 0},
-    "continuation records": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, "records": "continuation"},
+    "5 epochs, lr 2e-3, rank 16, top 15 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
+    "lr 1e-3": {"epochs": 5, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
+    "rank 8": {"epochs": 5, "learning_rate": 2e-3, "rank": 8, "alpha": 16, "top_layers": 15, **_OLD},
+    "all 30 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": None, **_OLD},
+    "no replay": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "replay": 0},
+    "continuation records": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "records": "continuation"},
+    "top 15 layers, 2 phrasings, no dropout, replay 64, 4 epochs": {"epochs": 4, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
+        "alpha": 32, "top_layers": 15, "dropout": 0.0, "replay": 64, "phrases": 3, "phrasings": 2},
+    "all 30 layers, every phrase, no dropout, replay 64": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.0, "replay": 64, "phrases": None, "phrasings": 1},
+    "all 30 layers, every phrase, linear decay, 3 epochs, replay 128": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1},
 }
 
 def run_summary(res:WalkthroughResult) -> dict:
@@ -523,6 +538,13 @@ def run_summary(res:WalkthroughResult) -> dict:
                 decoding=DECODING)
 
 # %% ../nbs/05_walkthrough.ipynb #67
+def _jsonable(d:dict) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+def is_default(run:dict, defaults:WalkthroughConfig|None=None) -> bool:
+    "Whether a sweep run used `defaults` (None: today's) in every knob but the run directory; a run without its config, never"
+    d, c = defaults or WalkthroughConfig(), run.get("config")
+    return c is not None and all(getattr(d, k) == (tuple(v) if isinstance(v, list) else v) for k, v in c.items() if k != "out_dir")
+
 def sweep(path:Path|str,                           # JSON results file; settings already in it are skipped
           runs:dict=SWEEP, base:WalkthroughConfig|None=None, out_root:str="runs/sweep") -> dict:
     "Run the walkthrough once per setting in `runs` and record what each measured in `path`"
@@ -533,7 +555,7 @@ def sweep(path:Path|str,                           # JSON results file; settings
         cfg = replace(base, **changes, out_dir=str(Path(out_root)/re.sub(r"\W+", "-", name)))
         cpu = time.process_time()
         res = run_walkthrough(cfg, overwrite=True, merge=False, curve=True)
-        results[name] = run_summary(res) | dict(changes={k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()},
+        results[name] = run_summary(res) | dict(changes=_jsonable(changes), config=_jsonable(asdict(cfg)),
                                                 cpu_s=time.process_time() - cpu, load=os.getloadavg(), cpus=os.cpu_count())
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(results, indent=1)); tmp_.replace(path)
@@ -597,10 +619,12 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--records", default=d.records, choices=RECORDS, help="training records (default: %(default)s)")
     p.add_argument("--model", default=None, help="embedded name, model directory or hub id (default: the course default)")
     p.add_argument("--questions", default=None, help="question-set JSONL to evaluate on (default: hand-written for the sample, generated for yours)")
-    for name in ["rank", "alpha", "replay", "n_samples", "n_eval", "batch_size", "max_length", "chunk_tokens", "seed", "max_steps", "max_new_tokens"]:
+    for name in ["rank", "alpha", "phrasings", "replay", "n_samples", "n_eval", "batch_size", "max_length", "chunk_tokens", "seed", "max_steps", "max_new_tokens"]:
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
     p.add_argument("--epochs", type=float, default=d.epochs)
+    p.add_argument("--phrases", type=int, default=d.phrases or 0, help="content phrases asked about per sentence (default: %(default)s; 0: all)")
     p.add_argument("--lr", type=float, default=d.learning_rate)
+    p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES, help="learning-rate schedule (default: %(default)s)")
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--gguf-type", default=d.gguf_type, choices=[*GGUF_TYPES, "none"], help="GGUF of the merged model (default: %(default)s; none: stop at the merged model)")
     p.add_argument("--padded", action="store_true", help="pad batches instead of concatenating them (slower)")
@@ -609,8 +633,8 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--verbose", action="store_true", help="show every library message and progress bar")
     a = p.parse_args(argv)
-    cfg = WalkthroughConfig(method=a.method, records=a.records, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
-                            n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, batch_size=a.batch_size,
+    cfg = WalkthroughConfig(method=a.method, records=a.records, phrases=a.phrases or None, phrasings=a.phrasings, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
+                            n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, lr_schedule=a.lr_schedule, batch_size=a.batch_size,
                             max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded, cache_bottom=not a.no_cache_bottom,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
                             out_dir=a.out, max_steps=a.max_steps,
