@@ -18,10 +18,10 @@ from .pdftext import build_sample_pdf  # ftc-prepare --make-sample writes it
 __all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'DEFAULT_MAX_LENGTH',
            'load_tokenizer', 'n_tokens', 'Chunk', 'chunk_sentences', 'garbage_reason', 'topic', 'heading_question',
            'definition_questions', 'continuation', 'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts',
-           'key_phrases', 'content_phrases', 'subject_question', 'qa_records', 'quiz_questions', 'pdf_questions',
-           'to_messages', 'to_instruction', 'model_questions', 'split_records', 'split_sizes', 'near_duplicates',
-           'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for', 'check_output_path', 'write_jsonl',
-           'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
+           'key_phrases', 'content_phrases', 'subject_question', 'check_qa_knobs', 'qa_records', 'quiz_questions',
+           'pdf_questions', 'to_messages', 'to_instruction', 'model_questions', 'split_records', 'split_sizes',
+           'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for', 'check_output_path',
+           'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
 
 # %% ../nbs/04b_data.ipynb #9
 @lru_cache(maxsize=4)
@@ -275,11 +275,18 @@ def subject_question(sentence:str) -> str|None:
     return None
 
 # %% ../nbs/04b_data.ipynb #43
+def check_qa_knobs(phrases:int|None, phrasings:int):
+    "Raise a clear error for a `phrases`/`phrasings` setting `qa_records` can't honour"
+    if phrases is not None and phrases < 1: raise ValueError(f"phrases={phrases}: ask about at least one phrase per sentence, or None for all")
+    if not 1 <= phrasings <= len(QA_TEMPLATES["phrase"]):
+        raise ValueError(f"phrasings={phrasings}: choose 1 to {len(QA_TEMPLATES['phrase'])} (one question per phrase template)")
+
 def qa_records(chunks:list[Chunk],
                phrases:int|None=3,   # content phrases of each sentence asked about, rarest first; None: all
                phrasings:int=1       # questions per phrase, each in another template
               ) -> list[dict]:
     "Questions a reader would ask about every sentence (definitions, subjects, headings, phrases), answered from the notes"
+    check_qa_knobs(phrases, phrasings)
     unique = _unique_sentences(chunks)
     counts, out, headings, k = phrase_counts([c.sentences[i] for c, i in unique]), [], set(), 0
     for c, i in unique:
@@ -534,10 +541,12 @@ class PrepResult:
                 f"in {self.seconds:.1f} s:\n  {self.train_path}\n  {self.eval_path}")
 
 # %% ../nbs/04b_data.ipynb #97
-def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:Path, overwrite:bool, records:str="qa"):
+def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:Path, overwrite:bool, records:str="qa",
+                phrases:int|None=3, phrasings:int=1):
     "Refuse bad arguments and unusable output paths before reading anything"
     if fmt not in FORMATS: raise ValueError(f"fmt={fmt!r} is not a format: choose one of {FORMATS}")
     if records not in RECORDS: raise ValueError(f"records={records!r} is not a kind of records: choose one of {RECORDS}")
+    check_qa_knobs(phrases, phrasings)
     if chunk_tokens < 16 or not 0 <= overlap < chunk_tokens // 2:
         raise ValueError(f"chunk_tokens={chunk_tokens}, overlap={overlap}: need chunk_tokens >= 16 and 0 <= overlap < chunk_tokens/2")
     if pdf_path.exists() and out_path.exists() and pdf_path.resolve() == out_path.resolve():
@@ -589,7 +598,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  system:str|None=DEFAULT_SYSTEM) -> PrepResult:
     "Turn a PDF into train and held-out JSONL files of chat records, with a quality report"
     start, pdf_path, out_path = time.perf_counter(), Path(pdf_path), Path(out_path)
-    _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records)
+    _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings)
     pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
     recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings)
@@ -615,6 +624,8 @@ def _prepare_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-tokens", type=int, default=256); p.add_argument("--overlap", type=int, default=32)
     p.add_argument("--seed", type=int, default=0); p.add_argument("--format", choices=FORMATS, default="messages")
     p.add_argument("--records", choices=RECORDS, default="qa", help="questions about the notes (qa, default) or continuation records")
+    p.add_argument("--phrases", type=int, default=3, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s; 0: all)")
+    p.add_argument("--phrasings", type=int, default=1, help="qa: wordings per phrase, 1 to 5 (default: %(default)s)")
     p.add_argument("--n-eval", type=int, help="held-out records (default: from --eval-fraction)")
     p.add_argument("--tokenizer", help="model whose tokenizer measures chunks (default: the course model)")
     p.add_argument("--base-model", help="also let this model write questions (slow: seconds per chunk)")
@@ -631,6 +642,7 @@ def prepare_cli(argv:list|None=None):
         if a.make_sample: return print(f"wrote {build_sample_pdf(check_output_path(a.make_sample, a.overwrite))}")
         if not (a.pdf and a.output): p.error("give a PDF and -o OUTPUT.jsonl (or --make-sample PATH)")
         res = pdf_to_jsonl(a.pdf, a.output, a.tokenizer, n_records=a.n_records, eval_fraction=a.eval_fraction, n_eval=a.n_eval, records=a.records,
+                           phrases=a.phrases or None, phrasings=a.phrasings,
                            chunk_tokens=a.chunk_tokens, overlap=a.overlap, seed=a.seed, overwrite=a.overwrite,
                            password=a.password, fmt=a.format, base_model=a.base_model, max_length=a.max_length,
                            system=a.system)

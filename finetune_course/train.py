@@ -22,7 +22,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from .pdftext import asset, build_sample_pdf
-from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS, QA_TEMPLATES
+from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS, check_qa_knobs
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 from .quality import (
     normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions, general_questions, AnswerScores,
@@ -82,9 +82,7 @@ class WalkthroughConfig:
         if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
             raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(GGUF_TYPES)}, or None to stop at the merged model")
         if self.replay < 0: raise ValueError(f"replay={self.replay}: the number of general questions to replay must be 0 or more")
-        if self.phrases is not None and self.phrases < 1: raise ValueError(f"phrases={self.phrases}: ask about at least one phrase per sentence, or None for all")
-        if not 1 <= self.phrasings <= len(QA_TEMPLATES["phrase"]):
-            raise ValueError(f"phrasings={self.phrasings}: choose 1 to {len(QA_TEMPLATES['phrase'])} (one question per phrase template)")
+        check_qa_knobs(self.phrases, self.phrasings)
         if self.lr_schedule not in LR_SCHEDULES: raise ValueError(f"lr_schedule={self.lr_schedule!r}: choose one of {LR_SCHEDULES}")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
