@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, hashlib, json, logging, math, os, pickle, re, shutil, sys, time, warnings
 import contextlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 
 import torch
@@ -539,9 +539,10 @@ def run_summary(res:WalkthroughResult) -> dict:
 def _jsonable(d:dict) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
 def is_default(run:dict, defaults:WalkthroughConfig|None=None) -> bool:
-    "Whether a sweep run used `defaults` (None: today's) in every knob but the run directory; a run without its config, never"
-    d, c = defaults or WalkthroughConfig(), run.get("config")
-    return c is not None and all(getattr(d, k) == (tuple(v) if isinstance(v, list) else v) for k, v in c.items() if k != "out_dir")
+    "Whether a sweep run used `defaults` (None: today's) in every knob but the run directory; a run stored without a knob, never"
+    d, c = defaults or WalkthroughConfig(), run.get("config") or {}
+    knobs = [f.name for f in fields(d) if f.name != "out_dir"]   # a knob added after the run was stored: unknown, so not a default
+    return all(k in c and getattr(d, k) == (tuple(c[k]) if isinstance(c[k], list) else c[k]) for k in knobs)
 
 def sweep(path:Path|str,                           # JSON results file; settings already in it are skipped
           runs:dict=SWEEP, base:WalkthroughConfig|None=None, out_root:str="runs/sweep") -> dict:
