@@ -18,10 +18,10 @@ from .pdftext import build_sample_pdf  # ftc-prepare --make-sample writes it
 __all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'DEFAULT_MAX_LENGTH',
            'load_tokenizer', 'n_tokens', 'Chunk', 'chunk_sentences', 'garbage_reason', 'topic', 'heading_question',
            'definition_questions', 'continuation', 'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts',
-           'key_phrases', 'content_phrases', 'subject_question', 'check_qa_knobs', 'qa_records', 'quiz_questions',
-           'pdf_questions', 'to_messages', 'to_instruction', 'model_questions', 'split_records', 'split_sizes',
-           'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for', 'check_output_path',
-           'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
+           'key_phrases', 'section_topic', 'content_phrases', 'subject_question', 'check_qa_knobs', 'qa_records',
+           'quiz_questions', 'pdf_questions', 'to_messages', 'to_instruction', 'model_questions', 'split_records',
+           'split_sizes', 'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for',
+           'check_output_path', 'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
 
 # %% ../nbs/04b_data.ipynb #9
 @lru_cache(maxsize=4)
@@ -227,9 +227,15 @@ QA_TEMPLATES = {"definition": ("What is {t}?", "Define {t}.", "What does {t} mea
                 "definitions": ("What are {t}?", "Define {t}.", "What do {t} mean?"),
                 "phrase": ("What do the notes say about {p}?", "What is said about {p}?", "What should I know about {p}?",
                            "Tell me about {p}.", "What about {p}?"),
+                "phrase_in_section": ("What do the notes on {h} say about {p}?", "What is said about {p}?",  # sections=True
+                                      "In {h}, what should I know about {p}?", "Tell me about {p}.", "What about {p} in {h}?"),
                 "pair": ("How are {p} and {q} related?", "What do the notes say about {p} and {q}?"),
                 "heading": ("What do the notes say about {h}?", "Summarise the notes on {h}.")}
 _PRONOUN = re.compile(r"^(?:\w+,? )?(it|its|this|that|they|their|these|those|both|such)\b", re.I)  # in the first two words
+
+def section_topic(heading:str) -> str:
+    "The section a heading names, as it reads mid-question: 'NF4: the 4-bit NormalFloat data type' -> 'NF4', 'Memory use' -> 'memory use'"
+    return topic(heading.split(":")[0].strip() if ":" in heading else heading)
 
 def _unique_sentences(chunks:list[Chunk]) -> list[tuple[Chunk, int]]:
     "(chunk, index) of each sentence's first appearance: overlapping chunks repeat sentences"
@@ -282,13 +288,15 @@ def check_qa_knobs(phrases:int|None, phrasings:int):
         raise ValueError(f"phrasings={phrasings}: choose 1 to {len(QA_TEMPLATES['phrase'])} (one question per phrase template)")
 
 def qa_records(chunks:list[Chunk],
-               phrases:int|None=3,   # content phrases of each sentence asked about, rarest first; None: all
-               phrasings:int=1       # questions per phrase, each in another template
+               phrases:int|None=None,   # content phrases of each sentence asked about, rarest first; None: all
+               phrasings:int=1,      # questions per phrase, each in another template
+               sections:bool=True    # three of the five phrase templates name the sentence's section
               ) -> list[dict]:
     "Questions a reader would ask about every sentence (definitions, subjects, headings, phrases), answered from the notes"
     check_qa_knobs(phrases, phrasings)
     unique = _unique_sentences(chunks)
     counts, out, headings, k = phrase_counts([c.sentences[i] for c, i in unique]), [], set(), 0
+    templates = QA_TEMPLATES["phrase_in_section" if sections else "phrase"]
     for c, i in unique:
         s, ans = c.sentences[i], _answer(c.sentences, i)
         if c.heading not in headings:
@@ -299,7 +307,7 @@ def qa_records(chunks:list[Chunk],
         if (q := subject_question(s)): out.append(_record("subject", c, q, ans))
         ps = content_phrases(s, counts)[:phrases]
         for p in ps:
-            out += [_record("phrase", c, QA_TEMPLATES["phrase"][(k + j) % 5].format(p=p), ans) for j in range(phrasings)]; k += 1
+            out += [_record("phrase", c, templates[(k + j) % 5].format(p=p, h=section_topic(c.heading)), ans) for j in range(phrasings)]; k += 1
         if len(ps) >= 2: out.append(_record("pair", c, QA_TEMPLATES["pair"][k % 2].format(p=ps[0], q=ps[1]), ans))
     first = {}
     for r in out: first.setdefault(r["instruction"], r)   # one answer per question
@@ -542,7 +550,7 @@ class PrepResult:
 
 # %% ../nbs/04b_data.ipynb #97
 def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:Path, overwrite:bool, records:str="qa",
-                phrases:int|None=3, phrasings:int=1):
+                phrases:int|None=None, phrasings:int=1):
     "Refuse bad arguments and unusable output paths before reading anything"
     if fmt not in FORMATS: raise ValueError(f"fmt={fmt!r} is not a format: choose one of {FORMATS}")
     if records not in RECORDS: raise ValueError(f"records={records!r} is not a kind of records: choose one of {RECORDS}")
@@ -555,11 +563,11 @@ def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:
 
 # %% ../nbs/04b_data.ipynb #98
 def _prepare_records(pages:list[str], title:str, tok, chunk_tokens:int, overlap:int, base_model,
-                     records:str="qa", phrases:int|None=3, phrasings:int=1) -> tuple[list, int]:
+                     records:str="qa", phrases:int|None=None, phrasings:int=1, sections:bool=True) -> tuple[list, int]:
     "(records, n_chunks) from the pages' text: clean, split, chunk, derive"
     sents = document_sentences(clean_pages(pages), title=title)
     chunks = [c for c in chunk_sentences(sents, tok, chunk_tokens, overlap) if garbage_reason(c.text) is None]
-    recs = qa_records(chunks, phrases, phrasings) if records == "qa" else records_from_chunks(chunks)
+    recs = qa_records(chunks, phrases, phrasings, sections) if records == "qa" else records_from_chunks(chunks)
     if base_model is not None:
         if isinstance(base_model, str):
             from finetune_course.core import load_causal_lm
@@ -587,8 +595,9 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  eval_fraction:float=0.1,      # fraction of all records held out for evaluation
                  n_eval:int|None=None,         # held-out records (whole chunks); None: from eval_fraction
                  records:str="qa",             # 'qa' (questions about the notes) or 'continuation'
-                 phrases:int|None=3,           # 'qa': content phrases asked about per sentence (None: all)
+                 phrases:int|None=None,        # 'qa': content phrases asked about per sentence (None: all)
                  phrasings:int=1,              # 'qa': questions per content phrase, each in another wording
+                 sections:bool=True,           # 'qa': phrase questions name the sentence's section ('What do the notes on NF4 say about ...?')
                  chunk_tokens:int=256, overlap:int=32, seed:int=0,
                  overwrite:bool=False,         # replace existing output files
                  password:str|None=None,       # for encrypted PDFs
@@ -601,7 +610,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
     _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings)
     pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
-    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings)
+    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings, sections)
     recs, n_long = _fitting(recs, tok, max_length, system)
     n_train, n_eval = split_sizes(len(recs), n_records, eval_fraction, source=str(pdf_path), n_too_long=n_long, n_eval=n_eval)
     train, held = split_records(recs, n_eval, n_train, seed)
@@ -624,8 +633,9 @@ def _prepare_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-tokens", type=int, default=256); p.add_argument("--overlap", type=int, default=32)
     p.add_argument("--seed", type=int, default=0); p.add_argument("--format", choices=FORMATS, default="messages")
     p.add_argument("--records", choices=RECORDS, default="qa", help="questions about the notes (qa, default) or continuation records")
-    p.add_argument("--phrases", type=int, default=3, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s; 0: all)")
+    p.add_argument("--phrases", type=int, default=0, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s, every one)")
     p.add_argument("--phrasings", type=int, default=1, help="qa: wordings per phrase, 1 to 5 (default: %(default)s)")
+    p.add_argument("--no-sections", dest="sections", action="store_false", help="qa: phrase questions don't name the section")
     p.add_argument("--n-eval", type=int, help="held-out records (default: from --eval-fraction)")
     p.add_argument("--tokenizer", help="model whose tokenizer measures chunks (default: the course model)")
     p.add_argument("--base-model", help="also let this model write questions (slow: seconds per chunk)")
@@ -642,7 +652,7 @@ def prepare_cli(argv:list|None=None):
         if a.make_sample: return print(f"wrote {build_sample_pdf(check_output_path(a.make_sample, a.overwrite))}")
         if not (a.pdf and a.output): p.error("give a PDF and -o OUTPUT.jsonl (or --make-sample PATH)")
         res = pdf_to_jsonl(a.pdf, a.output, a.tokenizer, n_records=a.n_records, eval_fraction=a.eval_fraction, n_eval=a.n_eval, records=a.records,
-                           phrases=a.phrases or None, phrasings=a.phrasings,
+                           phrases=a.phrases or None, phrasings=a.phrasings, sections=a.sections,
                            chunk_tokens=a.chunk_tokens, overlap=a.overlap, seed=a.seed, overwrite=a.overwrite,
                            password=a.password, fmt=a.format, base_model=a.base_model, max_length=a.max_length,
                            system=a.system)
