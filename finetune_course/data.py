@@ -235,7 +235,7 @@ _PRONOUN = re.compile(r"^(?:\w+,? )?(it|its|this|that|they|their|these|those|bot
 
 def section_topic(heading:str) -> str:
     "The section a heading names, as it reads mid-question: 'NF4: the 4-bit NormalFloat data type' -> 'NF4', 'Memory use' -> 'memory use'"
-    return topic(heading.split(":")[0].strip() if ":" in heading else heading)
+    return topic(heading.split(":")[0].strip())
 
 def _unique_sentences(chunks:list[Chunk]) -> list[tuple[Chunk, int]]:
     "(chunk, index) of each sentence's first appearance: overlapping chunks repeat sentences"
