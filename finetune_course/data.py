@@ -598,7 +598,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  phrases:int|None=None,        # 'qa': content phrases asked about per sentence (None: all)
                  phrasings:int=1,              # 'qa': questions per content phrase, each in another wording
                  sections:bool=True,           # 'qa': phrase questions name the sentence's section ('What do the notes on NF4 say about ...?')
-                 chunk_tokens:int=256, overlap:int=32, seed:int=0,
+                 chunk_tokens:int=128, overlap:int=16, seed:int=0,  # passages of the main job's size (WalkthroughConfig)
                  overwrite:bool=False,         # replace existing output files
                  password:str|None=None,       # for encrypted PDFs
                  fmt:str="messages",           # 'messages' (chat, for TRL) or 'instruction' (instruction/input/output)
@@ -630,7 +630,8 @@ def _prepare_parser() -> argparse.ArgumentParser:
     p.add_argument("--password", help="password of an encrypted PDF")
     p.add_argument("--n-records", type=int, help="training records to write (default: all the PDF yields)")
     p.add_argument("--eval-fraction", type=float, default=0.1, help="fraction held out for evaluation (default 0.1)")
-    p.add_argument("--chunk-tokens", type=int, default=256); p.add_argument("--overlap", type=int, default=32)
+    p.add_argument("--chunk-tokens", type=int, default=128, help="most tokens per passage (default: %(default)s, as the main job)")
+    p.add_argument("--overlap", type=int, default=16, help="tokens of a passage repeated at the start of the next (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--format", choices=FORMATS, default="messages")
     p.add_argument("--records", choices=RECORDS, default="qa", help="questions about the notes (qa, default) or continuation records")
     p.add_argument("--phrases", type=int, default=0, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s, every one)")

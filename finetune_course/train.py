@@ -527,6 +527,10 @@ SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (wri
         "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": False},
     "the same, phrase questions naming the section": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
         "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
+    "the same, lr 4e-3": {"epochs": 3, "learning_rate": 4e-3, "lr_schedule": "linear", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
+    "the defaults again, seed 43": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "seed": 43},
 }
 
 def run_summary(res:WalkthroughResult) -> dict:
