@@ -310,7 +310,7 @@ def qa_records(chunks:list[Chunk],
             out += [_record("phrase", c, templates[(k + j) % 5].format(p=p, h=section_topic(c.heading)), ans) for j in range(phrasings)]; k += 1
         if len(ps) >= 2: out.append(_record("pair", c, QA_TEMPLATES["pair"][k % 2].format(p=ps[0], q=ps[1]), ans))
     first = {}
-    for r in out: first.setdefault(r["instruction"], r)   # one answer per question
+    for r in out: first.setdefault(r["instruction"].lower(), r)   # one answer per question, whatever its capitals
     return list(first.values())
 
 # %% ../nbs/04b_data.ipynb #48
@@ -598,7 +598,9 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  phrases:int|None=None,        # 'qa': content phrases asked about per sentence (None: all)
                  phrasings:int=1,              # 'qa': questions per content phrase, each in another wording
                  sections:bool=True,           # 'qa': phrase questions name the sentence's section ('What do the notes on NF4 say about ...?')
-                 chunk_tokens:int=128, overlap:int=16, seed:int=0,  # passages of the main job's size (WalkthroughConfig)
+                 chunk_tokens:int=128,         # most tokens per passage: the main job's size (WalkthroughConfig)
+                 overlap:int|None=None,        # tokens of a passage repeated in the next; None: chunk_tokens // 8, as the main job
+                 seed:int=0,
                  overwrite:bool=False,         # replace existing output files
                  password:str|None=None,       # for encrypted PDFs
                  fmt:str="messages",           # 'messages' (chat, for TRL) or 'instruction' (instruction/input/output)
@@ -607,6 +609,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  system:str|None=DEFAULT_SYSTEM) -> PrepResult:
     "Turn a PDF into train and held-out JSONL files of chat records, with a quality report"
     start, pdf_path, out_path = time.perf_counter(), Path(pdf_path), Path(out_path)
+    overlap = chunk_tokens // 8 if overlap is None else overlap
     _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings)
     pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
@@ -631,7 +634,7 @@ def _prepare_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-records", type=int, help="training records to write (default: all the PDF yields)")
     p.add_argument("--eval-fraction", type=float, default=0.1, help="fraction held out for evaluation (default 0.1)")
     p.add_argument("--chunk-tokens", type=int, default=128, help="most tokens per passage (default: %(default)s, as the main job)")
-    p.add_argument("--overlap", type=int, default=16, help="tokens of a passage repeated at the start of the next (default: %(default)s)")
+    p.add_argument("--overlap", type=int, help="tokens of a passage repeated at the start of the next (default: chunk-tokens // 8, as the main job)")
     p.add_argument("--seed", type=int, default=0); p.add_argument("--format", choices=FORMATS, default="messages")
     p.add_argument("--records", choices=RECORDS, default="qa", help="questions about the notes (qa, default) or continuation records")
     p.add_argument("--phrases", type=int, default=0, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s, every one)")

@@ -4,18 +4,18 @@
 
 # %% ../nbs/04c_quality.ipynb #bc1df165
 from __future__ import annotations
-import json, re, string
+import json, random, re, string
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core import chat_batch
+from .core import chat_batch, load_causal_lm
 from .pdftext import asset
 from .gguf_export import strip_thinking
 
 # %% auto #0
 __all__ = ['normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions', 'sample_questions', 'general_questions',
-           'AnswerScores', 'score_answers', 'answer_quality']
+           'AnswerScores', 'score_answers', 'answer_quality', 'training_recall', 'adapter_recall']
 
 # %% ../nbs/04c_quality.ipynb #15
 def normalize_answer(s:str) -> str:
@@ -89,3 +89,28 @@ def answer_quality(model, tok, questions:list[dict], max_new_tokens:int=48, deco
     "Answer every question (batched, greedy, `DECODING` unless `decoding` is given) and score the answers"
     answers = chat_batch(model, tok, [q["question"] for q in questions], max_new_tokens, decoding=decoding, progress=progress)
     return score_answers(questions, [strip_thinking(a) for a in answers])
+
+# %% ../nbs/04c_quality.ipynb #6518dff0
+def _prompt_and_answer(rec:dict) -> tuple[str, str]:
+    "(user prompt, training answer) of a chat or instruction record"
+    if "messages" in rec: return rec["messages"][-2]["content"], rec["messages"][-1]["content"]
+    return "\n".join(x for x in (rec["instruction"], rec.get("input", "")) if x), rec["output"]
+
+def training_recall(model, tok, records:list[dict], n:int=32, seed:int=0, max_new_tokens:int=64) -> AnswerScores:
+    "Answer `n` training prompts drawn with `seed` (replay records left out) and score against the training answers; a hit: word for word"
+    notes = [r for r in records if r.get("task") != "replay"]
+    if not notes: raise ValueError("no training records to recall: give the records the model was trained on (a train.jsonl)")
+    prompts, refs = zip(*map(_prompt_and_answer, random.Random(seed).sample(notes, min(n, len(notes)))))
+    answers = [strip_thinking(a) for a in chat_batch(model, tok, list(prompts), max_new_tokens)]
+    return AnswerScores([dict(question=p, reference=r, answer=a, hit=normalize_answer(r) in normalize_answer(a), f1=token_f1(a, r),
+                              loops=has_repeat(a)) for p, r, a in zip(prompts, refs, answers)])
+
+# %% ../nbs/04c_quality.ipynb #33396b44
+def adapter_recall(run_dir:Path|str, model:str|None=None, n:int=32) -> dict:
+    "`training_recall` of a walkthrough run's adapter on its own training records: {'f1', 'word_for_word', 'n'}"
+    from peft import PeftModel
+    base, tok = load_causal_lm(model)
+    tuned = PeftModel.from_pretrained(base, Path(run_dir)/"adapter").eval()
+    recs = [json.loads(l) for l in (Path(run_dir)/"data"/"train.jsonl").read_text(encoding="utf-8").splitlines()]
+    s = training_recall(tuned, tok, recs, n)
+    return dict(f1=s.f1, word_for_word=s.hit_rate, n=len(s.rows))

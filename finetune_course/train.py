@@ -26,7 +26,7 @@ from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECOR
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 from .quality import (
     normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions, general_questions, AnswerScores,
-    score_answers, answer_quality)
+    score_answers, answer_quality, adapter_recall)
 
 # %% auto #0
 __all__ = ['TARGETS', 'LR_SCHEDULES', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion',
@@ -118,8 +118,8 @@ def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, P
     if train.exists(): return train, eval_path_for(train)  # resuming: the run's data is already there
     train.parent.mkdir(parents=True, exist_ok=True)
     res = pdf_to_jsonl(_pdf(cfg, out), train, tok, n_records=cfg.n_samples, n_eval=cfg.n_eval, seed=cfg.seed,
-                       records=cfg.records, phrases=cfg.phrases, phrasings=cfg.phrasings, sections=cfg.sections, system=None, chunk_tokens=cfg.chunk_tokens, overlap=cfg.chunk_tokens//8,
-                       max_length=cfg.max_length)
+                       records=cfg.records, phrases=cfg.phrases, phrasings=cfg.phrasings, sections=cfg.sections, system=None,
+                       chunk_tokens=cfg.chunk_tokens, max_length=cfg.max_length)  # passages overlap by chunk_tokens // 8
     if model is not None and cfg.replay:
         notes = [json.loads(l) for l in res.train_path.read_text(encoding="utf-8").splitlines()]
         write_jsonl(notes + replay_records(model, tok, cfg.replay), res.train_path, overwrite=True)
@@ -531,6 +531,8 @@ SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (wri
         "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
     "the defaults again, seed 43": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
         "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "seed": 43},
+    "the defaults, 5 epochs": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
 }
 
 def run_summary(res:WalkthroughResult) -> dict:
@@ -562,7 +564,8 @@ def sweep(path:Path|str,                           # JSON results file; settings
         cpu = time.process_time()
         res = run_walkthrough(cfg, overwrite=True, merge=False, curve=True)
         results[name] = run_summary(res) | dict(changes=_jsonable(changes), config=_jsonable(asdict(cfg)),
-                                                cpu_s=time.process_time() - cpu, load=os.getloadavg(), cpus=os.cpu_count())
+                                                cpu_s=time.process_time() - cpu, load=os.getloadavg(), cpus=os.cpu_count(),
+                                                train_recall=adapter_recall(res.out_dir, cfg.model))  # memorised or learned?
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(results, indent=1)); tmp_.replace(path)
     return results
