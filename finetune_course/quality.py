@@ -12,6 +12,7 @@ from pathlib import Path
 from .core import chat_batch, load_causal_lm
 from .pdftext import asset
 from .gguf_export import strip_thinking
+from .data import to_messages
 
 # %% auto #0
 __all__ = ['normalize_answer', 'token_f1', 'keyword_hit', 'has_repeat', 'load_questions', 'sample_questions', 'general_questions',
@@ -92,9 +93,9 @@ def answer_quality(model, tok, questions:list[dict], max_new_tokens:int=48, deco
 
 # %% ../nbs/04c_quality.ipynb #6518dff0
 def _prompt_and_answer(rec:dict) -> tuple[str, str]:
-    "(user prompt, training answer) of a chat or instruction record"
-    if "messages" in rec: return rec["messages"][-2]["content"], rec["messages"][-1]["content"]
-    return "\n".join(x for x in (rec["instruction"], rec.get("input", "")) if x), rec["output"]
+    "(user prompt, training answer) of a chat or instruction record, the prompt as training saw it (`to_messages`)"
+    msgs = rec["messages"] if "messages" in rec else to_messages(rec, system=None)["messages"]
+    return msgs[-2]["content"], msgs[-1]["content"]
 
 def training_recall(model, tok, records:list[dict], n:int=32, seed:int=0, max_new_tokens:int=64) -> AnswerScores:
     "Answer `n` training prompts drawn with `seed` (replay records left out) and score against the training answers; a hit: word for word"
