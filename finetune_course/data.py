@@ -18,10 +18,11 @@ from .pdftext import build_sample_pdf  # ftc-prepare --make-sample writes it
 __all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'DEFAULT_MAX_LENGTH',
            'load_tokenizer', 'n_tokens', 'Chunk', 'chunk_sentences', 'garbage_reason', 'topic', 'heading_question',
            'definition_questions', 'continuation', 'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts',
-           'key_phrases', 'section_topic', 'content_phrases', 'subject_question', 'check_qa_knobs', 'qa_records',
-           'quiz_questions', 'pdf_questions', 'to_messages', 'to_instruction', 'model_questions', 'split_records',
-           'split_sizes', 'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report', 'eval_path_for',
-           'check_output_path', 'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
+           'key_phrases', 'section_topic', 'content_phrases', 'subject_question', 'distinctive', 'check_qa_knobs',
+           'qa_records', 'quiz_questions', 'pdf_questions', 'to_messages', 'to_instruction', 'model_questions',
+           'split_records', 'split_sizes', 'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report',
+           'eval_path_for', 'check_output_path', 'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl',
+           'prepare_cli']
 
 # %% ../nbs/04b_data.ipynb #9
 @lru_cache(maxsize=4)
@@ -281,19 +282,27 @@ def subject_question(sentence:str) -> str|None:
     return None
 
 # %% ../nbs/04b_data.ipynb #43
-def check_qa_knobs(phrases:int|None, phrasings:int):
-    "Raise a clear error for a `phrases`/`phrasings` setting `qa_records` can't honour"
+def distinctive(phrases:list[str], counts:Counter, max_sentences:int|None) -> list[str]:
+    "The `phrases` (rarest first) found in at most `max_sentences` sentences (`counts`); the rarest one if none is; all if None"
+    if max_sentences is None: return phrases
+    return [p for p in phrases if counts[p.lower()] <= max_sentences] or phrases[:1]
+
+def check_qa_knobs(phrases:int|None, phrasings:int, max_phrase_sentences:int|None=None):
+    "Raise a clear error for a `phrases`/`phrasings`/`max_phrase_sentences` setting `qa_records` can't honour"
     if phrases is not None and phrases < 1: raise ValueError(f"phrases={phrases}: ask about at least one phrase per sentence, or None for all")
+    if max_phrase_sentences is not None and max_phrase_sentences < 1:
+        raise ValueError(f"max_phrase_sentences={max_phrase_sentences}: a phrase is in at least one sentence; use 1 or more, or None for no limit (on the command line: leave the option out)")
     if not 1 <= phrasings <= len(QA_TEMPLATES["phrase"]):
         raise ValueError(f"phrasings={phrasings}: choose 1 to {len(QA_TEMPLATES['phrase'])} (one question per phrase template)")
 
 def qa_records(chunks:list[Chunk],
                phrases:int|None=None,   # content phrases of each sentence asked about, rarest first; None: all
                phrasings:int=1,      # questions per phrase, each in another template
-               sections:bool=True    # three of the five phrase templates name the sentence's section
+               sections:bool=True,   # three of the five phrase templates name the sentence's section
+               max_phrase_sentences:int|None=None  # ask about a phrase only if at most this many sentences hold it (a sentence keeps its rarest); None: any
               ) -> list[dict]:
     "Questions a reader would ask about every sentence (definitions, subjects, headings, phrases), answered from the notes"
-    check_qa_knobs(phrases, phrasings)
+    check_qa_knobs(phrases, phrasings, max_phrase_sentences)
     unique = _unique_sentences(chunks)
     counts, out, headings, k = phrase_counts([c.sentences[i] for c, i in unique]), [], set(), 0
     templates = QA_TEMPLATES["phrase_in_section" if sections else "phrase"]
@@ -305,7 +314,7 @@ def qa_records(chunks:list[Chunk],
         if (m := _DEFINITION.match(s)) and (term := _term(m.group(1))):
             out += [_record("definition", c, t.format(t=term), ans) for t in QA_TEMPLATES["definition" if m.group(2) == "is" else "definitions"]]
         if (q := subject_question(s)): out.append(_record("subject", c, q, ans))
-        ps = content_phrases(s, counts)[:phrases]
+        ps = distinctive(content_phrases(s, counts), counts, max_phrase_sentences)[:phrases]
         for p in ps:
             out += [_record("phrase", c, templates[(k + j) % 5].format(p=p, h=section_topic(c.heading)), ans) for j in range(phrasings)]; k += 1
         if len(ps) >= 2: out.append(_record("pair", c, QA_TEMPLATES["pair"][k % 2].format(p=ps[0], q=ps[1]), ans))
@@ -550,11 +559,11 @@ class PrepResult:
 
 # %% ../nbs/04b_data.ipynb #97
 def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:Path, overwrite:bool, records:str="qa",
-                phrases:int|None=None, phrasings:int=1):
+                phrases:int|None=None, phrasings:int=1, max_phrase_sentences:int|None=None):
     "Refuse bad arguments and unusable output paths before reading anything"
     if fmt not in FORMATS: raise ValueError(f"fmt={fmt!r} is not a format: choose one of {FORMATS}")
     if records not in RECORDS: raise ValueError(f"records={records!r} is not a kind of records: choose one of {RECORDS}")
-    check_qa_knobs(phrases, phrasings)
+    check_qa_knobs(phrases, phrasings, max_phrase_sentences)
     if chunk_tokens < 16 or not 0 <= overlap < chunk_tokens // 2:
         raise ValueError(f"chunk_tokens={chunk_tokens}, overlap={overlap}: need chunk_tokens >= 16 and 0 <= overlap < chunk_tokens/2")
     if pdf_path.exists() and out_path.exists() and pdf_path.resolve() == out_path.resolve():
@@ -563,11 +572,12 @@ def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:
 
 # %% ../nbs/04b_data.ipynb #98
 def _prepare_records(pages:list[str], title:str, tok, chunk_tokens:int, overlap:int, base_model,
-                     records:str="qa", phrases:int|None=None, phrasings:int=1, sections:bool=True) -> tuple[list, int]:
+                     records:str="qa", phrases:int|None=None, phrasings:int=1, sections:bool=True,
+                     max_phrase_sentences:int|None=None) -> tuple[list, int]:
     "(records, n_chunks) from the pages' text: clean, split, chunk, derive"
     sents = document_sentences(clean_pages(pages), title=title)
     chunks = [c for c in chunk_sentences(sents, tok, chunk_tokens, overlap) if garbage_reason(c.text) is None]
-    recs = qa_records(chunks, phrases, phrasings, sections) if records == "qa" else records_from_chunks(chunks)
+    recs = qa_records(chunks, phrases, phrasings, sections, max_phrase_sentences) if records == "qa" else records_from_chunks(chunks)
     if base_model is not None:
         if isinstance(base_model, str):
             from finetune_course.core import load_causal_lm
@@ -598,6 +608,7 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
                  phrases:int|None=None,        # 'qa': content phrases asked about per sentence (None: all)
                  phrasings:int=1,              # 'qa': questions per content phrase, each in another wording
                  sections:bool=True,           # 'qa': phrase questions name the sentence's section ('What do the notes on NF4 say about ...?')
+                 max_phrase_sentences:int|None=None,  # 'qa': ask only about phrases in at most this many sentences (None: any)
                  chunk_tokens:int=128,         # most tokens per passage: the main job's size (WalkthroughConfig)
                  overlap:int|None=None,        # tokens of a passage repeated in the next; None: chunk_tokens // 8, as the main job
                  seed:int=0,
@@ -610,10 +621,11 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
     "Turn a PDF into train and held-out JSONL files of chat records, with a quality report"
     start, pdf_path, out_path = time.perf_counter(), Path(pdf_path), Path(out_path)
     overlap = chunk_tokens // 8 if overlap is None else overlap
-    _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings)
+    _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings, max_phrase_sentences)
     pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
-    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings, sections)
+    recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings, sections,
+                                       max_phrase_sentences)
     recs, n_long = _fitting(recs, tok, max_length, system)
     n_train, n_eval = split_sizes(len(recs), n_records, eval_fraction, source=str(pdf_path), n_too_long=n_long, n_eval=n_eval)
     train, held = split_records(recs, n_eval, n_train, seed)
@@ -639,6 +651,7 @@ def _prepare_parser() -> argparse.ArgumentParser:
     p.add_argument("--records", choices=RECORDS, default="qa", help="questions about the notes (qa, default) or continuation records")
     p.add_argument("--phrases", type=int, default=0, help="qa: content phrases asked about per sentence, rarest first (default: %(default)s, every one)")
     p.add_argument("--phrasings", type=int, default=1, help="qa: wordings per phrase, 1 to 5 (default: %(default)s)")
+    p.add_argument("--max-phrase-sentences", type=int, help="qa: ask only about phrases found in at most this many sentences (default: any)")
     p.add_argument("--no-sections", dest="sections", action="store_false", help="qa: phrase questions don't name the section")
     p.add_argument("--n-eval", type=int, help="held-out records (default: from --eval-fraction)")
     p.add_argument("--tokenizer", help="model whose tokenizer measures chunks (default: the course model)")
@@ -657,6 +670,7 @@ def prepare_cli(argv:list|None=None):
         if not (a.pdf and a.output): p.error("give a PDF and -o OUTPUT.jsonl (or --make-sample PATH)")
         res = pdf_to_jsonl(a.pdf, a.output, a.tokenizer, n_records=a.n_records, eval_fraction=a.eval_fraction, n_eval=a.n_eval, records=a.records,
                            phrases=a.phrases or None, phrasings=a.phrasings, sections=a.sections,
+                           max_phrase_sentences=a.max_phrase_sentences,
                            chunk_tokens=a.chunk_tokens, overlap=a.overlap, seed=a.seed, overwrite=a.overwrite,
                            password=a.password, fmt=a.format, base_model=a.base_model, max_length=a.max_length,
                            system=a.system)

@@ -53,6 +53,7 @@ class WalkthroughConfig:
     phrases: int|None = None             # 'qa' records: content phrases of each sentence asked about, rarest first (None: all)
     phrasings: int = 1                   # 'qa' records: questions per content phrase of a sentence, each worded differently
     sections: bool = True                # 'qa' records: phrase questions name the sentence's section ('What do the notes on NF4 say about ...?')
+    max_phrase_sentences: int|None = None  # 'qa' records: ask about a phrase only if at most this many sentences hold it (None: any)
     replay: int = 128                    # general questions answered by the base model and mixed into training, against forgetting; 0: none
     n_samples: int|None = None           # training records; None: all the PDF yields
     n_eval: int = 12                     # records of held-out passages, for the held-out loss
@@ -83,7 +84,7 @@ class WalkthroughConfig:
         if self.gguf_type is not None and self.gguf_type not in GGUF_TYPES:
             raise ValueError(f"gguf_type={self.gguf_type!r}: choose one of {tuple(GGUF_TYPES)}, or None to stop at the merged model")
         if self.replay < 0: raise ValueError(f"replay={self.replay}: the number of general questions to replay must be 0 or more")
-        check_qa_knobs(self.phrases, self.phrasings)
+        check_qa_knobs(self.phrases, self.phrasings, self.max_phrase_sentences)
         if self.lr_schedule not in LR_SCHEDULES: raise ValueError(f"lr_schedule={self.lr_schedule!r}: choose one of {LR_SCHEDULES}")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
@@ -119,6 +120,7 @@ def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, P
     train.parent.mkdir(parents=True, exist_ok=True)
     res = pdf_to_jsonl(_pdf(cfg, out), train, tok, n_records=cfg.n_samples, n_eval=cfg.n_eval, seed=cfg.seed,
                        records=cfg.records, phrases=cfg.phrases, phrasings=cfg.phrasings, sections=cfg.sections, system=None,
+                       max_phrase_sentences=cfg.max_phrase_sentences,
                        chunk_tokens=cfg.chunk_tokens, max_length=cfg.max_length)  # passages overlap by chunk_tokens // 8
     if model is not None and cfg.replay:
         notes = [json.loads(l) for l in res.train_path.read_text(encoding="utf-8").splitlines()]
@@ -511,7 +513,7 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
     return res
 
 # %% ../nbs/05_walkthrough.ipynb #66
-_OLD = dict(dropout=0.05, replay=32, phrases=3, phrasings=1, lr_schedule="constant", sections=False)  # the defaults of the first sweep, before these knobs moved
+_OLD = dict(dropout=0.05, replay=32, phrases=3, phrasings=1, lr_schedule="constant", sections=False, max_phrase_sentences=None)  # the defaults of the first sweep, before these knobs moved
 SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (written out, so a later change of defaults can't relabel a run)
     "5 epochs, lr 2e-3, rank 16, top 15 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
     "lr 1e-3": {"epochs": 5, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
@@ -520,19 +522,23 @@ SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (wri
     "no replay": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "replay": 0},
     "continuation records": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "records": "continuation"},
     "top 15 layers, 2 phrasings, no dropout, replay 64, 4 epochs": {"epochs": 4, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
-        "alpha": 32, "top_layers": 15, "dropout": 0.0, "replay": 64, "phrases": 3, "phrasings": 2, "sections": False},
+        "alpha": 32, "top_layers": 15, "dropout": 0.0, "replay": 64, "phrases": 3, "phrasings": 2, "sections": False, "max_phrase_sentences": None},
     "all 30 layers, every phrase, no dropout, replay 64": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.0, "replay": 64, "phrases": None, "phrasings": 1, "sections": False},
+        "alpha": 32, "top_layers": None, "dropout": 0.0, "replay": 64, "phrases": None, "phrasings": 1, "sections": False, "max_phrase_sentences": None},
     "all 30 layers, every phrase, linear decay, 3 epochs, replay 128": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": False},
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": False, "max_phrase_sentences": None},
     "the same, phrase questions naming the section": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
     "the same, lr 4e-3": {"epochs": 3, "learning_rate": 4e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
     "the defaults again, seed 43": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "seed": 43},
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None, "seed": 43},
     "the defaults, 5 epochs": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True},
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
+    "the defaults, phrases in at most 2 sentences": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
+        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": 2},
+    "the defaults, rank 64, alpha 128": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 64,
+        "alpha": 128, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
 }
 
 def run_summary(res:WalkthroughResult) -> dict:
@@ -633,6 +639,7 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--phrases", type=int, default=d.phrases or 0, help="content phrases asked about per sentence (default: %(default)s; 0: all)")
     p.add_argument("--no-sections", dest="sections", action="store_false", help="phrase questions don't name the sentence's section")
+    p.add_argument("--max-phrase-sentences", type=int, default=d.max_phrase_sentences, help="ask only about phrases found in at most this many sentences (default: %(default)s)")
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES, help="learning-rate schedule (default: %(default)s)")
     p.add_argument("--dropout", type=float, default=d.dropout)
@@ -643,7 +650,8 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from its last checkpoint")
     p.add_argument("--verbose", action="store_true", help="show every library message and progress bar")
     a = p.parse_args(argv)
-    cfg = WalkthroughConfig(method=a.method, records=a.records, phrases=a.phrases or None, phrasings=a.phrasings, sections=a.sections, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
+    cfg = WalkthroughConfig(method=a.method, records=a.records, phrases=a.phrases or None, phrasings=a.phrasings, sections=a.sections,
+                            max_phrase_sentences=a.max_phrase_sentences, replay=a.replay, rank=a.rank, alpha=a.alpha, dropout=a.dropout, epochs=a.epochs,
                             n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, lr_schedule=a.lr_schedule, batch_size=a.batch_size,
                             max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded, cache_bottom=not a.no_cache_bottom,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
