@@ -639,7 +639,7 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--epochs", type=float, default=d.epochs)
     p.add_argument("--phrases", type=int, default=d.phrases or 0, help="content phrases asked about per sentence (default: %(default)s; 0: all)")
     p.add_argument("--no-sections", dest="sections", action="store_false", help="phrase questions don't name the sentence's section")
-    p.add_argument("--max-phrase-sentences", type=int, default=d.max_phrase_sentences, help="ask only about phrases found in at most this many sentences (default: %(default)s)")
+    p.add_argument("--max-phrase-sentences", type=int, default=d.max_phrase_sentences, help="ask only about phrases found in at most this many sentences (default: any)")
     p.add_argument("--lr", type=float, default=d.learning_rate)
     p.add_argument("--lr-schedule", default=d.lr_schedule, choices=LR_SCHEDULES, help="learning-rate schedule (default: %(default)s)")
     p.add_argument("--dropout", type=float, default=d.dropout)
