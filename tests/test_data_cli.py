@@ -61,7 +61,10 @@ def test_too_few_records(pdfs, tmp_path):
     refused(prepare(pdfs["short"], "-o", tmp_path/"t.jsonl", "--n-records", "500"), "usable records, fewer than the", tmp_path)
 
 def test_missing_input(tmp_path):
-    refused(prepare(tmp_path/"nope.pdf", "-o", tmp_path/"t.jsonl"), "does not exist", tmp_path)
+    "A PDF that is not there is a usage error (exit 2), caught before anything loads"
+    r = prepare(tmp_path/"nope.pdf", "-o", tmp_path/"t.jsonl")
+    assert r.returncode == 2 and "nope.pdf' can't work: pass the path of an existing file (nothing is there)" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0 and list(tmp_path.iterdir()) == []
 
 def test_output_folder_missing(pdfs, tmp_path):
     r = prepare(pdfs["sample"], "-o", tmp_path/"no"/"such"/"train.jsonl")
@@ -81,8 +84,8 @@ def test_make_sample(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (tmp_path/"notes.pdf").read_bytes()[:5] == b"%PDF-"
 
-def test_usage_error():
-    r = prepare("only.pdf")
+def test_usage_error(pdfs):
+    r = prepare(pdfs["sample"])
     assert r.returncode == 2 and "-o OUTPUT.jsonl" in r.stderr
 
 def test_aes_encrypted_pdf(tmp_path):

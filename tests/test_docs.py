@@ -223,29 +223,4 @@ def _page(nb:Path) -> str:
     from nbdev.doclinks import _nbpath2html  # how nbdev names a notebook's page: 07_qlora_bert.ipynb -> qlora_bert.html
     return _nbpath2html(nb).name
 
-def test_quarto_renders_the_site(project_copy):
-    "The full `nbdev_docs` build, where the quarto binary exists (nbdev_install_quarto, or quarto.org's installer)"
-    if not shutil.which("quarto"):
-        pytest.skip("quarto binary not on PATH: nbdev_docs renders with Quarto, which can't be installed on this offline "
-                    "machine; nbdev's docs processing, which runs before Quarto, is tested above")
-    r = run([str(Path(sys.executable).parent/"nbdev_docs")], cwd=project_copy, timeout=1200)
-    assert r.returncode == 0, r.stderr[-6000:]
-    site = project_copy/"_docs"
-    from finetune_course._modidx import d
-    anchors = {}  # page -> the anchors that nbdev's doc links point to, for every exported function and class
-    for mod, defs in _exported_defs().items():
-        for name in defs:
-            page, anchor = d["syms"][f"finetune_course.{mod}"][f"finetune_course.{mod}.{name}"][0].split("#")
-            anchors.setdefault(page, set()).add(anchor)
-    assert set(anchors) <= {_page(nb) for nb in NBS}
-    for nb in NBS:
-        page = site/_page(nb)
-        assert page.exists(), f"{nb.name} has no page {page.name}"
-        html = page.read_text()
-        assert ":::" not in html, f"{page.name}: a Quarto directive was not rendered"
-        outputs = re.findall(r'class="cell-output[^"]*"[^>]*>(.*?)</div>', html, flags=re.S)  # code may say "Traceback"
-        assert not [o for o in outputs if re.search(r"Traceback|\w+(Error|Exception): ", o)], f"{page.name} shows an error"
-        assert "cell-output-error" not in html, f"{page.name} shows an error"
-        missing = [a for a in anchors.get(page.name, []) if f'id="{a}"' not in html]
-        assert not missing, f"{page.name}: no API entry for {missing[:10]}"
-    assert "finetune-course" in (site/"index.html").read_text()
+# The rendered site (Quarto, from the executed notebooks) is tested in tests/test_site.py.

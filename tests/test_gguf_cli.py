@@ -68,12 +68,12 @@ def test_serve_refuses_a_port_in_use(smollm2_f16):
     assert r.returncode == 1 and f"port {port} on 127.0.0.1 is already in use" in r.stderr and "--port" in r.stderr
     assert "Traceback" not in r.stderr
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p/"missing.gguf", "does not exist: export one first"),
-    (lambda p: (p/"notes.gguf").write_text("not a model") and p/"notes.gguf", "is not a GGUF file")])
-def test_serve_refuses_bad_files(tmp_path, make, message):
+@pytest.mark.parametrize("make, message, code", [
+    (lambda p: p/"missing.gguf", "missing.gguf' can't work: pass the path of an existing file (nothing is there)", 2),  # a usage error
+    (lambda p: (p/"notes.gguf").write_text("not a model") and p/"notes.gguf", "is not a GGUF file", 1)])
+def test_serve_refuses_bad_files(tmp_path, make, message, code):
     r = run([tool("ftc-serve"), str(make(tmp_path)), "--port", str(free_port())], timeout=120)
-    assert r.returncode == 1 and message in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == code and message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 def test_tiny_qwen3_round_trip(tmp_path):
     "qwen3 architecture: every type exports, and llama.cpp's logits match transformers'"
@@ -112,8 +112,8 @@ def test_export_refuses_an_unmerged_adapter(tmp_path):
     d = tmp_path/"adapter"; d.mkdir()
     (d/"adapter_config.json").write_text(json.dumps({"peft_type": "LORA", "base_model_name_or_path": "smollm2"}))
     (d/"adapter_model.safetensors").write_bytes(b"")
-    refused(export(d, "-o", tmp_path/"x.gguf"), "merge it into its base model first", tmp_path)
-    assert "or pass the base model directory" in export(d, "-o", tmp_path/"x.gguf").stderr
+    refused(export(d, "-o", tmp_path/"x.gguf"), "holds a LoRA adapter, not a whole model: merge it into its base model first", tmp_path, code=2)
+    assert "or pass the base model's folder" in export(d, "-o", tmp_path/"x.gguf").stderr
 
 def test_export_refuses_to_overwrite_without_flag(tmp_path):
     out = tmp_path/"mine.gguf"; out.write_bytes(b"keep me")

@@ -94,10 +94,11 @@ def test_usage_errors(files, tmp_path):
     refused(imdb("--evaluate", tmp_path), "--evaluate RUN_DIR needs --data FILE", status=2)
     refused(imdb("--data", files/"ok.csv"), "to train on a file use --dataset", status=2)
     refused(imdb("--evaluate", tmp_path, "--data", files/"ok.csv"), "is not an ftc-imdb run")
-    refused(imdb("--evaluate", tmp_path, "--data", tmp_path/"missing.csv"), "is not an ftc-imdb run")
+    refused(imdb("--evaluate", tmp_path, "--data", tmp_path/"missing.csv"), "--data", status=2)  # caught as the options are read
+    refused(imdb("--evaluate", tmp_path/"no-run", "--data", files/"ok.csv"), "--evaluate", status=2)
     refused(imdb("--method", "adapter"), "invalid choice: 'adapter'", status=2)
-    refused(imdb("--batch-size", 0, "--output-dir", tmp_path/"r"), "batch_size=0 must be at least 1")
-    refused(imdb("--model-dropout", 1.5, "--output-dir", tmp_path/"r"), "model_dropout=1.5 must be in [0, 1)")
+    refused(imdb("--batch-size", 0, "--output-dir", tmp_path/"r"), "--batch-size 0 can't work: pass a whole number of 1 or more", status=2)
+    refused(imdb("--model-dropout", 1.5, "--output-dir", tmp_path/"r"), "--model-dropout 1.5 can't work: pass a fraction from 0", status=2)
 
 def test_full_method_saves_the_whole_model(files, tmp_path):
     out = tmp_path/"full"
